@@ -1,0 +1,124 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "prox",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "BuildCore", targets: ["BuildCore"]),
+        .library(name: "CacheStore", targets: ["CacheStore"]),
+        .library(name: "HTTPFront", targets: ["HTTPFront"]),
+        .executable(name: "proxhub", targets: ["proxhub"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+    ],
+    targets: [
+        // Pure model and seams: build requests, exact versions, cache keys, the Go
+        // build runner. No Hummingbird, Redis or SQLite.
+        .target(
+            name: "BuildCore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // SQLite-indexed, content-addressed artifact cache.
+        .target(
+            name: "CacheStore",
+            dependencies: [
+                "BuildCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The Caddy-compatible HTTP API, live logs and the web UI.
+        .target(
+            name: "HTTPFront",
+            dependencies: [
+                "BuildCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Command types for the executables: flags, environment, wiring.
+        .target(
+            name: "ProxCommands",
+            dependencies: [
+                "BuildCore", "CacheStore", "HTTPFront",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "proxhub",
+            dependencies: ["ProxCommands", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strictSettings
+        ),
+        // Shared test fixtures: the synthetic Go module proxy, ports, temp dirs.
+        .target(
+            name: "ProxTestSupport",
+            dependencies: [
+                "BuildCore",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
+            path: "Tests/ProxTestSupport",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "BuildCoreTests",
+            dependencies: ["BuildCore", "ProxTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "CacheStoreTests",
+            dependencies: ["CacheStore", "BuildCore", "ProxTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "HTTPFrontTests",
+            dependencies: [
+                "HTTPFront", "CacheStore", "BuildCore", "ProxCommands", "ProxTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

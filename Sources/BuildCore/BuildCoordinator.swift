@@ -1,0 +1,224 @@
+import Foundation
+
+/// What is known about one build: for `/api/builds`, the UI, and error ids.
+public struct BuildRecord: Sendable, Codable, Equatable {
+    public enum State: String, Sendable, Codable { case queued, running, succeeded, failed, cancelled }
+
+    public var id: String
+    public var key: CacheKey
+    public var build: ResolvedBuild
+    public var state: State
+    /// True when the request was answered from the cache without building.
+    public var cached: Bool
+    public var worker: String?
+    public var createdAt: Date
+    public var startedAt: Date?
+    public var finishedAt: Date?
+    public var error: ProxError?
+    public var digest: String?
+    public var size: Int64?
+
+    public var isFinished: Bool { [.succeeded, .failed, .cancelled].contains(state) }
+}
+
+/// Single-flight build coordination: one build per cache key at a time, shared by every
+/// request that needs it.
+///
+/// A request first looks in the ``ArtifactStore``; on a miss it joins the build already
+/// running for the same key or submits a new ``BuildJob`` to the ``JobQueue``. Builds run
+/// detached from the requests that caused them: a client that goes away does not cancel
+/// a build others may be waiting for. ``shutdown()`` cancels them all.
+public actor BuildCoordinator {
+    public let store: any ArtifactStore
+    public let queue: any JobQueue
+    public let logs: any LogBus
+    public let historyLimit: Int
+
+    private var records: [String: BuildRecord] = [:]
+    private var order: [String] = []
+    private var aliases: [String: String] = [:]
+    private var inFlight: [CacheKey: String] = [:]
+    private var tasks: [String: Task<ArtifactRecord, any Error>] = [:]
+    private var accepting = true
+    private var buildsStarted = 0
+
+    public init(store: any ArtifactStore, queue: any JobQueue, logs: any LogBus, historyLimit: Int = 500) {
+        self.store = store
+        self.queue = queue
+        self.logs = logs
+        self.historyLimit = historyLimit
+    }
+
+    /// Number of builds this coordinator has started (cache hits and joins excluded).
+    public var startedBuildCount: Int { buildsStarted }
+
+    /// The artifact for `build`: from the cache, from the build in flight for its key, or
+    /// from a new build. Returns the build's record when one was involved.
+    public func artifact(for build: ResolvedBuild, requestedID: String? = nil) async throws(ProxError) -> (ArtifactRecord, BuildRecord?) {
+        if requestedID == nil, let hit = try await store.lookup(build.cacheKey) { return (hit, nil) }
+        let record = try await submit(build, requestedID: requestedID)
+        let artifact = try await wait(for: record.id)
+        return (artifact, self.record(record.id))
+    }
+
+    /// Starts (or joins) the build for `build` and returns at once. `requestedID` lets a
+    /// client choose the id it will watch (prox-builder's `job_id`); it must be unused or
+    /// already name a build with the same key.
+    public func submit(_ build: ResolvedBuild, requestedID: String? = nil) async throws(ProxError) -> BuildRecord {
+        let key = build.cacheKey
+        if let requestedID {
+            try Self.validateID(requestedID)
+            if let existing = record(requestedID) {
+                guard existing.key == key else {
+                    throw .invalid("job_id \(requestedID) is already used by another build: choose a new job_id")
+                }
+                return existing
+            }
+        }
+        guard accepting else { throw ProxError(.unavailable, "the server is shutting down: retry on another instance") }
+        if let joined = join(key, as: requestedID) { return joined }
+        let hit = try await store.lookup(key)
+        if let joined = join(key, as: requestedID) { return joined }  // started while we looked
+        if let requestedID, let existing = record(requestedID) {  // chosen by a concurrent request
+            guard existing.key == key else { throw .invalid("job_id \(requestedID) is already used by another build: choose a new job_id") }
+            return existing
+        }
+        let id = requestedID ?? Self.newID()
+        let now = Date()
+        logs.open(id, start: now)
+        if let hit {
+            // Answered from the cache; recorded so the id works like any other build's.
+            var record = BuildRecord(id: id, key: key, build: build, state: .succeeded, cached: true, createdAt: now, startedAt: now, finishedAt: now)
+            record.digest = hit.digest
+            record.size = hit.size
+            remember(record)
+            logs.append(BuildEvent(step: .done, stream: .info, text: "served from the cache: sha256 \(hit.digest), \(hit.size) bytes"), to: id)
+            logs.finish(id)
+            return record
+        }
+        let record = BuildRecord(id: id, key: key, build: build, state: .queued, cached: false, createdAt: now)
+        remember(record)
+        inFlight[key] = id
+        buildsStarted += 1
+        logs.append(BuildEvent(step: .queued, stream: .info, text: "build \(id) queued: Caddy \(build.caddyVersion) for \(build.platform), \(build.settings.goVersion)"), to: id)
+        for plugin in build.plugins {
+            logs.append(BuildEvent(step: .resolve, stream: .info, text: "plugin \(plugin.path) \(plugin.module)@\(plugin.version)" + (plugin.replacement.map { " => \($0)" } ?? "")), to: id)
+        }
+        let job = BuildJob(id: id, build: build, enqueuedAt: now)
+        let queue = self.queue
+        let logs = self.logs
+        tasks[id] = Task {
+            do {
+                let artifact = try await queue.run(
+                    job, events: { logs.append($0, to: id) },
+                    started: { worker in Task { await self.markStarted(id, worker: worker) } }
+                )
+                await self.complete(id, with: .success(artifact))
+                return artifact
+            } catch {
+                await self.complete(id, with: .failure(error))
+                throw error
+            }
+        }
+        return record
+    }
+
+    /// Waits for build `id` and returns its artifact.
+    public func wait(for id: String) async throws(ProxError) -> ArtifactRecord {
+        guard let record = record(id) else { throw ProxError(.notFound, "no build with id \(id)") }
+        if let task = tasks[record.id] {
+            do {
+                return try await task.value
+            } catch let error as ProxError {
+                throw error
+            } catch {
+                throw ProxError(.cancelled, "build \(id) was cancelled")
+            }
+        }
+        if let error = record.error { throw error }
+        guard record.state == .succeeded else { throw ProxError(.cancelled, "build \(id) did not finish") }
+        guard let artifact = try await store.lookup(record.key) else {
+            throw ProxError(.notFound, "the artifact of build \(id) has since been evicted from the cache: request it again to rebuild")
+        }
+        return artifact
+    }
+
+    public func record(_ id: String) -> BuildRecord? {
+        records[aliases[id] ?? id]
+    }
+
+    /// The most recent builds, newest first.
+    public func recent(limit: Int = 50) -> [BuildRecord] {
+        order.suffix(limit).reversed().compactMap { records[$0] }
+    }
+
+    /// Stops accepting builds and cancels those running; returns when they have ended.
+    public func shutdown() async {
+        accepting = false
+        let running = Array(tasks.values)
+        running.forEach { $0.cancel() }
+        for task in running { _ = try? await task.value }
+    }
+
+    // MARK: -
+
+    /// The build in flight for `key`, with `alias` made to name it too.
+    private func join(_ key: CacheKey, as alias: String?) -> BuildRecord? {
+        guard let running = inFlight[key], let record = records[running] else { return nil }
+        if let alias, alias != running { aliases[alias] = running }
+        return record
+    }
+
+    private func markStarted(_ id: String, worker: String) {
+        guard var record = records[id], record.state == .queued else { return }
+        record.state = .running
+        record.worker = worker
+        record.startedAt = Date()
+        records[id] = record
+    }
+
+    private func complete(_ id: String, with result: Result<ArtifactRecord, any Error>) {
+        tasks[id] = nil
+        guard var record = records[id] else { return }
+        if inFlight[record.key] == id { inFlight[record.key] = nil }
+        let now = Date()
+        record.finishedAt = now
+        if record.startedAt == nil { record.startedAt = now }
+        let seconds = String(format: "%.1f", now.timeIntervalSince(record.createdAt))
+        switch result {
+        case .success(let artifact):
+            record.state = .succeeded
+            record.digest = artifact.digest
+            record.size = artifact.size
+            logs.append(BuildEvent(step: .done, stream: .info, text: "build succeeded in \(seconds) s: sha256 \(artifact.digest), \(artifact.size) bytes"), to: id)
+        case .failure(let error):
+            let proxError = (error as? ProxError) ?? ProxError(.cancelled, "build \(id) was cancelled")
+            record.state = proxError.kind == .cancelled ? .cancelled : .failed
+            record.error = proxError
+            logs.append(BuildEvent(step: .done, stream: .info, text: "build \(record.state.rawValue) after \(seconds) s: \(proxError.message)"), to: id)
+        }
+        records[id] = record
+        logs.finish(id)
+    }
+
+    private func remember(_ record: BuildRecord) {
+        records[record.id] = record
+        order.append(record.id)
+        while order.count > historyLimit {
+            let old = order.removeFirst()
+            if tasks[old] == nil { records[old] = nil }
+            aliases = aliases.filter { $0.value != old }
+        }
+    }
+
+    static func newID() -> String {
+        UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16).description
+    }
+
+    /// Build ids a client may choose: 1-64 of `A-Z a-z 0-9 - _`.
+    public static func validateID(_ id: String) throws(ProxError) {
+        guard (1...64).contains(id.utf8.count), id.utf8.allSatisfy({ $0 < 0x80 && (Character(Unicode.Scalar($0)).isASCIIAlphanumeric || $0 == 0x2D || $0 == 0x5F) }) else {
+            throw .invalid("bad job id \(Platform.quoted(id)): use 1 to 64 letters, digits, - or _")
+        }
+    }
+}

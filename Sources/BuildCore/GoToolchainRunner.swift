@@ -1,0 +1,326 @@
+import Foundation
+import Subprocess
+import SystemPackage
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Runs xcaddy's build steps with the go command, one process at a time, arguments as
+/// argv (never through a shell):
+///
+/// 1. a fresh temporary directory with `main.go` importing `time/tzdata`, Caddy's `cmd`,
+///    its standard modules and each plugin;
+/// 2. `go mod init caddy`, then `go mod edit -replace` for each replacement;
+/// 3. `go get -v <caddy>@<version>`, then `go get -v <plugin>@<version> <caddy>@<version>`
+///    for each plugin (keeps Caddy pinned);
+/// 4. `go mod tidy -e`;
+/// 5. `go build -o <out> -trimpath -ldflags "-w -s" -tags nobadger,nomysql,nopgx` with
+///    GOOS, GOARCH, GOARM and CGO_ENABLED=0;
+/// 6. the file is checked: non-empty, the executable format and machine of the target.
+///
+/// GOMODCACHE and GOCACHE are shared between builds so later builds are warm. Each go
+/// command runs in its own process group; on timeout or cancellation the whole group is
+/// killed. The temporary directory is always removed.
+public struct GoToolchainRunner: BuildRunner {
+    public struct Configuration: Sendable {
+        /// `go` (looked up on PATH) or a path to the go binary.
+        public var goExecutable: String
+        /// The GOPROXY list handed to the go command.
+        public var goproxy: String
+        /// Shared module cache (GOMODCACHE).
+        public var moduleCache: String
+        /// Shared build cache (GOCACHE).
+        public var buildCache: String
+        /// Where per-build temporary directories are made.
+        public var workDirectory: String
+        /// Time limit for one whole build.
+        public var timeout: Duration
+        /// Extra environment for the go command (GOSUMDB, GOPRIVATE, GONOSUMDB, GOINSECURE, ...).
+        public var environment: [String: String]
+        /// Keep the temporary directory of a failed build (debugging; never in production).
+        public var keepFailedWorkDirectories: Bool
+
+        public init(
+            goExecutable: String = "go", goproxy: String, moduleCache: String, buildCache: String, workDirectory: String,
+            timeout: Duration = .seconds(600), environment: [String: String] = [:], keepFailedWorkDirectories: Bool = false
+        ) {
+            self.goExecutable = goExecutable
+            self.goproxy = goproxy
+            self.moduleCache = moduleCache
+            self.buildCache = buildCache
+            self.workDirectory = workDirectory
+            self.timeout = timeout
+            self.environment = environment
+            self.keepFailedWorkDirectories = keepFailedWorkDirectories
+        }
+
+        /// Variables passed through from the server's environment when set.
+        public static let passthroughVariables = [
+            "GOSUMDB", "GONOSUMDB", "GONOSUMCHECK", "GOPRIVATE", "GONOPROXY", "GOINSECURE", "GOAUTH", "GOVCS",
+            "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR",
+        ]
+    }
+
+    public let configuration: Configuration
+    public let tags = ["nobadger", "nomysql", "nopgx"]
+    public let ldflags = "-w -s"
+
+    public init(configuration: Configuration) {
+        self.configuration = configuration
+    }
+
+    public func settings() async throws(ProxError) -> BuildSettings {
+        let output = try await runCollecting(["env", "GOVERSION"])
+        let version = output.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard version.hasPrefix("go"), !version.contains(" ") else {
+            throw ProxError(.internal, "\(configuration.goExecutable) env GOVERSION printed \(Platform.quoted(version)), not a Go version")
+        }
+        return BuildSettings(goVersion: version, tags: tags, ldflags: ldflags, trimpath: true)
+    }
+
+    public func build(_ build: ResolvedBuild, output: String, events: @escaping BuildEventSink) async throws(ProxError) {
+        let deadline = ContinuousClock.now.advanced(by: configuration.timeout)
+        let directory = try makeWorkDirectory()
+        var succeeded = false
+        defer {
+            if succeeded || !configuration.keepFailedWorkDirectories {
+                try? FileManager.default.removeItem(atPath: directory)
+            }
+        }
+        events(BuildEvent(step: .prepare, stream: .info, text: "writing main.go in a fresh module"))
+        do {
+            try Self.mainGo(for: build).write(toFile: directory + "/main.go", atomically: false, encoding: .utf8)
+        } catch {
+            throw ProxError(.internal, "cannot write main.go: \(error)")
+        }
+        let caddy = "\(BuildRequest.caddyModulePath)@\(build.caddyVersion)"
+        var steps: [(BuildStep, [String], [String: String])] = [(.modInit, ["mod", "init", "caddy"], [:])]
+        for plugin in build.plugins {
+            if let r = plugin.replacement {
+                steps.append((.modEdit, ["mod", "edit", "-replace", "\(plugin.module)=\(r.path)@\(r.version)"], [:]))
+            }
+        }
+        steps.append((.get, ["get", "-v", caddy], [:]))
+        for plugin in build.plugins {
+            steps.append((.get, ["get", "-v", "\(plugin.path)@\(plugin.version)", caddy], [:]))
+        }
+        steps.append((.tidy, ["mod", "tidy", "-e"], [:]))
+        var buildArgs = ["build", "-o", output]
+        if build.settings.trimpath { buildArgs.append("-trimpath") }
+        buildArgs += ["-ldflags", build.settings.ldflags, "-tags", build.settings.tags.joined(separator: ",")]
+        steps.append((.build, buildArgs, build.platform.goEnvironment))
+
+        for (step, arguments, extra) in steps {
+            try await run(step: step, arguments: arguments, extraEnvironment: extra, in: directory, deadline: deadline, events: events)
+        }
+        events(BuildEvent(step: .verify, stream: .info, text: "checking the executable for \(build.platform)"))
+        try Self.verifyExecutable(at: output, for: build.platform)
+        succeeded = true
+    }
+
+    /// The `main.go` xcaddy writes: Caddy's command, its standard modules, tzdata, plugins.
+    public static func mainGo(for build: ResolvedBuild) -> String {
+        var imports = [
+            "\tcaddycmd \(goString("\(BuildRequest.caddyModulePath)/cmd"))",
+            "",
+            "\t// plugged-in modules",
+            "\t_ \(goString("\(BuildRequest.caddyModulePath)/modules/standard"))",
+            "\t_ \"time/tzdata\"",
+        ]
+        imports += build.plugins.map { "\t_ \(goString($0.path))" }
+        return """
+            // Code generated by Prox for \(build.platform). DO NOT EDIT.
+            package main
+
+            import (
+            \(imports.joined(separator: "\n"))
+            )
+
+            func main() {
+            \tcaddycmd.Main()
+            }
+
+            """
+    }
+
+    static func goString(_ s: String) -> String {
+        "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+
+    /// Checks the produced file: it exists, is not empty, and has the target's format.
+    public static func verifyExecutable(at path: String, for platform: Platform) throws(ProxError) {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw ProxError(.invalidArtifact, "the go command reported success but wrote no executable")
+        }
+        defer { try? handle.close() }
+        let header = (try? handle.read(upToCount: 4096)).map { Array($0) } ?? []
+        if let problem = ExecutableFormat.check(header: header, for: platform) {
+            throw ProxError(.invalidArtifact, "the produced file is not a valid \(platform) executable: \(problem)")
+        }
+    }
+
+    // MARK: - Processes
+
+    private var executable: Executable {
+        configuration.goExecutable.contains("/") ? .path(FilePath(configuration.goExecutable)) : .name(configuration.goExecutable)
+    }
+
+    func environment(extra: [String: String]) -> Environment {
+        let current = ProcessInfo.processInfo.environment
+        var env: [String: String] = [
+            "PATH": current["PATH"] ?? "/usr/local/bin:/usr/bin:/bin",
+            "HOME": current["HOME"] ?? configuration.workDirectory,
+            "GOPATH": (configuration.moduleCache as NSString).deletingLastPathComponent + "/gopath",
+            "GOPROXY": configuration.goproxy,
+            "GOMODCACHE": configuration.moduleCache,
+            "GOCACHE": configuration.buildCache,
+            "GOFLAGS": "-mod=mod",
+            "GOTOOLCHAIN": "local",
+            "GOENV": "off",
+            "GOTELEMETRY": "off",
+            "CGO_ENABLED": "0",
+            "LANG": "C.UTF-8",
+        ]
+        for name in Configuration.passthroughVariables {
+            if let value = current[name] { env[name] = value }
+        }
+        env.merge(configuration.environment) { _, new in new }
+        env.merge(extra) { _, new in new }
+        var keys: [Environment.Key: String] = [:]
+        for (k, v) in env { keys[Environment.Key(stringLiteral: k)] = v }
+        return .custom(keys)
+    }
+
+    private func makeWorkDirectory() throws(ProxError) -> String {
+        do {
+            try FileManager.default.createDirectory(atPath: configuration.workDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw ProxError(.internal, "cannot create the work directory \(configuration.workDirectory): \(error)")
+        }
+        var template = Array((configuration.workDirectory + "/build-XXXXXX").utf8CString)
+        guard let result = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw ProxError(.internal, "cannot create a temporary build directory in \(configuration.workDirectory)")
+        }
+        return String(cString: result)
+    }
+
+    private func run(
+        step: BuildStep, arguments: [String], extraEnvironment: [String: String], in directory: String,
+        deadline: ContinuousClock.Instant, events: @escaping BuildEventSink
+    ) async throws(ProxError) {
+        let display = (["go"] + arguments.map { $0.contains(" ") ? "\"\($0)\"" : $0 }).joined(separator: " ")
+        events(BuildEvent(step: step, stream: .info, text: "$ \(display)"))
+        let tail = LineTail(limit: 30)
+        let status: TerminationStatus
+        do {
+            status = try await withDeadline(deadline) {
+                try await self.spawn(arguments: arguments, environment: self.environment(extra: extraEnvironment), in: directory) { stream, line in
+                    if stream == .stderr { tail.append(line) }
+                    events(BuildEvent(step: step, stream: stream, text: line))
+                }
+            }
+        } catch let error as ProxError {
+            throw error
+        } catch is CancellationError {
+            throw ProxError(.cancelled, "the build was cancelled during \(step.rawValue)")
+        } catch {
+            throw ProxError(.internal, "cannot run \(configuration.goExecutable): \(error)")
+        }
+        guard status.isSuccess else {
+            let lines = tail.lines.filter { !$0.hasPrefix("go: downloading ") && !$0.hasPrefix("go: finding ") }
+            let detail = lines.suffix(15).joined(separator: "\n")
+            throw ProxError(
+                .buildFailed,
+                "\(display) failed (\(status))" + (detail.isEmpty ? "" : ":\n\(detail)")
+            )
+        }
+    }
+
+    private func withDeadline<T: Sendable>(_ deadline: ContinuousClock.Instant, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let limit = configuration.timeout
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(until: deadline, clock: .continuous)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else {
+                let seconds = limit.components.seconds
+                throw ProxError(.buildTimedOut, "the build exceeded its time limit of \(seconds) s (--build-timeout)")
+            }
+            return value
+        }
+    }
+
+    /// Runs go with `arguments` in its own process group, handing every output line to `line`.
+    private func spawn(
+        arguments: [String], environment: Environment, in directory: String,
+        line: @escaping @Sendable (BuildEvent.Stream, String) -> Void
+    ) async throws -> TerminationStatus {
+        var options = PlatformOptions()
+        options.processGroupID = 0
+        let result = try await Subprocess.run(
+            executable, arguments: Arguments(arguments), environment: environment,
+            workingDirectory: FilePath(directory), platformOptions: options,
+            input: .none, output: .sequence, error: .sequence
+        ) { execution in
+            let pid = execution.processIdentifier.value
+            try await withTaskCancellationHandler {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        for try await text in execution.standardOutput.strings() { line(.stdout, text) }
+                    }
+                    group.addTask {
+                        for try await text in execution.standardError.strings() { line(.stderr, text) }
+                    }
+                    try await group.waitForAll()
+                }
+            } onCancel: {
+                _ = kill(-pid, SIGKILL)
+            }
+        }
+        try Task.checkCancellation()
+        return result.terminationStatus
+    }
+
+    private func runCollecting(_ arguments: [String]) async throws(ProxError) -> String {
+        let collected = LineTail(limit: 1000)
+        let status: TerminationStatus
+        do {
+            status = try await spawn(arguments: arguments, environment: environment(extra: [:]), in: FileManager.default.currentDirectoryPath) { stream, text in
+                if stream == .stdout { collected.append(text) }
+            }
+        } catch {
+            throw ProxError(.internal, "cannot run \(configuration.goExecutable): \(error); install Go or point --go at it")
+        }
+        guard status.isSuccess else {
+            throw ProxError(.internal, "\(configuration.goExecutable) \(arguments.joined(separator: " ")) failed (\(status))")
+        }
+        return collected.lines.joined(separator: "\n")
+    }
+}
+
+/// The last `limit` lines of a stream, shared between concurrent readers.
+final class LineTail: @unchecked Sendable {
+    private let lock = NSLock()
+    private var buffer: [String] = []
+    let limit: Int
+    init(limit: Int) { self.limit = limit }
+    func append(_ line: String) {
+        lock.lock()
+        buffer.append(line)
+        if buffer.count > limit { buffer.removeFirst(buffer.count - limit) }
+        lock.unlock()
+    }
+    var lines: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return buffer
+    }
+}

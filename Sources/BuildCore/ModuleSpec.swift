@@ -1,0 +1,134 @@
+/// A plugin as a client names it: `path[@version][=replacement[@version]]`, parsed the
+/// way xcaddy parses `--with` (split on the first `=`, then on the last `@`).
+public struct ModuleSpec: Hashable, Sendable, Codable, CustomStringConvertible {
+    /// The Go package (or module) path to import.
+    public let path: String
+    /// An exact version (`v1.2.3`, a pseudo-version), or nil for the latest release.
+    public let version: SemanticVersion?
+    public let replacement: Replacement?
+
+    /// `go mod edit -replace path=module@version`: only module paths, never filesystem paths.
+    public struct Replacement: Hashable, Sendable, Codable, CustomStringConvertible {
+        public let path: String
+        public let version: SemanticVersion
+        public var description: String { "\(path)@\(version)" }
+    }
+
+    public init(path: String, version: SemanticVersion? = nil, replacement: Replacement? = nil) throws(ProxError) {
+        try Self.validateModulePath(path, role: "module path")
+        if let replacement { try Self.validateModulePath(replacement.path, role: "replacement") }
+        self.path = path
+        self.version = version
+        self.replacement = replacement
+    }
+
+    /// Parses `path[@version][=replacement@version]`.
+    public init(parsing text: String) throws(ProxError) {
+        guard !text.isEmpty else { throw .invalid("empty package: send p=<module path>[@version], e.g. p=github.com/caddy-dns/cloudflare") }
+        guard text.utf8.count <= 512 else { throw .invalid("package \(Platform.quoted(text)) is too long (over 512 bytes)") }
+        var left = Substring(text)
+        var replacement: Replacement?
+        if let eq = text.firstIndex(of: "=") {
+            left = text[..<eq]
+            replacement = try Self.parseReplacement(String(text[text.index(after: eq)...]), for: String(left))
+        }
+        var path = left
+        var version: SemanticVersion?
+        if let at = left.lastIndex(of: "@") {
+            path = left[..<at]
+            version = try Self.parseVersion(String(left[left.index(after: at)...]), of: String(path))
+        }
+        try self.init(path: String(path), version: version, replacement: replacement)
+    }
+
+    public var description: String {
+        var text = path
+        if let version { text += "@\(version)" }
+        if let replacement { text += "=\(replacement)" }
+        return text
+    }
+
+    /// Parses a version as clients send it: empty or `latest` mean "the newest release".
+    public static func parseVersion(_ text: String, of path: String) throws(ProxError) -> SemanticVersion? {
+        if text.isEmpty || text == "latest" { return nil }
+        if let v = SemanticVersion(normalizing: text) { return v }
+        throw .invalid(
+            "bad version \(Platform.quoted(text)) for \(Platform.quoted(path)): send a semantic version such as v1.2.3, "
+                + "a Go pseudo-version (v0.0.0-20240102150405-abcdef123456), or latest; branch names and commit hashes are not accepted"
+        )
+    }
+
+    static func parseReplacement(_ text: String, for path: String) throws(ProxError) -> Replacement {
+        if text.hasPrefix("/") || text.hasPrefix(".") || text.hasPrefix("~") || text.contains("\\") || text.hasPrefix("file:") {
+            throw .invalid(
+                "replacement \(Platform.quoted(text)) for \(Platform.quoted(path)) is a filesystem path: only module replacements "
+                    + "(path=other/module@v1.2.3) are allowed"
+            )
+        }
+        guard let at = text.lastIndex(of: "@") else {
+            throw .invalid("replacement \(Platform.quoted(text)) needs an exact version: send \(path)=\(text)@v1.2.3")
+        }
+        let target = String(text[..<at])
+        try validateModulePath(target, role: "replacement")
+        guard let version = try parseVersion(String(text[text.index(after: at)...]), of: target) else {
+            throw .invalid("replacement \(Platform.quoted(text)) needs an exact version, not latest: send \(path)=\(target)@v1.2.3")
+        }
+        return Replacement(path: target, version: version)
+    }
+
+    /// First labels of Caddy module IDs (`http.handlers.x`, `dns.providers.y`), to recognise
+    /// an ID sent where a package path belongs.
+    static let caddyNamespaces: Set<String> = [
+        "admin", "caddy", "dns", "events", "http", "layer4", "pki", "storage", "tls", "logging", "exec", "security",
+    ]
+
+    /// Go's module path rules (golang.org/x/mod/module.CheckPath), with the mistakes people
+    /// make (URLs, Caddy module IDs) answered by what to send instead.
+    public static func validateModulePath(_ path: String, role: String = "module path") throws(ProxError) {
+        let shown = Platform.quoted(path)
+        if path.isEmpty { throw .invalid("empty \(role): send a Go module path such as github.com/caddy-dns/cloudflare") }
+        if path.utf8.count > 256 { throw .invalid("\(role) \(shown) is too long: Go module paths are at most 256 bytes here") }
+        for scheme in ["https://", "http://", "git@", "ssh://", "git://"] where path.lowercased().hasPrefix(scheme) {
+            var fixed = Substring(path.dropFirst(scheme.count))
+            if fixed.hasSuffix(".git") { fixed = fixed.dropLast(4) }
+            throw .invalid("\(role) \(shown) is a URL: send the Go module path without the scheme, e.g. \(fixed.prefix(120))")
+        }
+        if !path.contains("/"), let namespace = path.split(separator: ".").first, path.contains("."),
+            caddyNamespaces.contains(String(namespace)) || path.contains("_") {
+            throw .invalid(
+                "\(shown) looks like a Caddy module ID, not a Go package path: send the package that provides it "
+                    + "(listed in /api/packages), e.g. github.com/caddy-dns/cloudflare"
+            )
+        }
+        if path.hasPrefix("/") || path.hasSuffix("/") || path.contains("//") {
+            throw .invalid("\(role) \(shown) has an empty element: remove leading, trailing or doubled slashes")
+        }
+        let elements = path.split(separator: "/", omittingEmptySubsequences: false)
+        for (index, element) in elements.enumerated() {
+            if element == "." || element == ".." || element.contains("..") {
+                throw .invalid("\(role) \(shown) contains \"..\" or \".\": send a plain module path")
+            }
+            if element.first == "." || element.last == "." {
+                throw .invalid("\(role) \(shown) has an element that starts or ends with a dot")
+            }
+            for ch in element.unicodeScalars {
+                let ok = (ch.isASCII && (ch.properties.isAlphabetic || ("0"..."9").contains(ch))) || "-._~".unicodeScalars.contains(ch)
+                if !ok {
+                    let what = ch == " " ? "a space" : "the character \(Platform.quoted(String(ch)))"
+                    throw .invalid("\(role) \(shown) contains \(what): Go module paths use only letters, digits and - . _ ~")
+                }
+            }
+            if index == 0 {
+                if !element.contains(".") {
+                    throw .invalid(
+                        "\(role) \(shown) has no domain: the first element of a Go module path contains a dot, "
+                            + "e.g. github.com/\(path)"
+                    )
+                }
+                if element.contains(where: { $0.isUppercase }) || element.first == "-" || element.contains("_") || element.contains("~") {
+                    throw .invalid("\(role) \(shown): the domain must be lower case letters, digits, dots and dashes")
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,62 @@
+/// An error Prox reports to a client or operator.
+///
+/// Errors are data: a ``Kind`` that says what went wrong in terms a caller can act on,
+/// and a message written for a person ("what was wrong, and what to send instead").
+/// Only the HTTP layer maps kinds to status codes.
+public struct ProxError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Codable {
+        /// The request itself is wrong: bad platform, module path, version, conflicting values.
+        case invalidRequest
+        /// The request names a package that is not in the catalog.
+        case notListed
+        /// A module or version named in a request could not be found through the module proxy.
+        case moduleNotFound
+        /// The thing asked for (a build id, an artifact) does not exist (any more).
+        case notFound
+        /// The module proxy (or another upstream) failed or could not be reached.
+        case upstreamUnavailable
+        /// The Go build ran and failed (compiler error, missing package, ...).
+        case buildFailed
+        /// The build ran out of time.
+        case buildTimedOut
+        /// The build was cancelled (shutdown, client request).
+        case cancelled
+        /// The produced file is not a valid executable for the requested target.
+        case invalidArtifact
+        /// The artifact does not fit in the cache quota.
+        case insufficientStorage
+        /// The service is not able to take this request now (queue unavailable, shutting down).
+        case unavailable
+        /// A credential was missing or wrong.
+        case unauthorized
+        /// A credential was given but does not allow this.
+        case forbidden
+        /// A bug or an I/O failure on the server.
+        case `internal`
+    }
+
+    public var kind: Kind
+    public var message: String
+
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { "\(kind.rawValue): \(message)" }
+
+    public static func invalid(_ message: String) -> ProxError { ProxError(.invalidRequest, message) }
+}
+
+extension ProxError: Codable {
+    private enum CodingKeys: String, CodingKey { case kind, message }
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(try c.decode(Kind.self, forKey: .kind), try c.decode(String.self, forKey: .message))
+    }
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(message, forKey: .message)
+    }
+}

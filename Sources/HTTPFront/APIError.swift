@@ -1,0 +1,98 @@
+import BuildCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// A ``ProxError`` as the official download API reports errors:
+/// `{"status_code": N, "error": {"message": "...", "id": "<request or build id>"}}`.
+public struct APIError: HTTPResponseError {
+    public let error: ProxError
+    public let id: String
+    public let headers: HTTPFields
+    private let statusOverride: HTTPResponse.Status?
+
+    public init(_ error: ProxError, id: String, headers: HTTPFields = [:], status: HTTPResponse.Status? = nil) {
+        self.error = error
+        self.id = id
+        self.headers = headers
+        self.statusOverride = status
+    }
+
+    public var status: HTTPResponse.Status { statusOverride ?? Self.status(for: error.kind) }
+
+    /// The one place error kinds become status codes.
+    public static func status(for kind: ProxError.Kind) -> HTTPResponse.Status {
+        switch kind {
+        case .invalidRequest, .notListed, .moduleNotFound: .badRequest
+        case .notFound: .notFound
+        case .upstreamUnavailable: .badGateway
+        case .buildFailed: .unprocessableContent
+        case .buildTimedOut, .invalidArtifact, .internal: .internalServerError
+        case .cancelled, .unavailable: .serviceUnavailable
+        case .insufficientStorage: .init(code: 507, reasonPhrase: "Insufficient Storage")
+        case .unauthorized: .unauthorized
+        case .forbidden: .forbidden
+        }
+    }
+
+    struct Body: Encodable {
+        struct Detail: Encodable {
+            let message: String
+            let id: String
+            let kind: String
+        }
+        let status_code: Int
+        let error: Detail
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let body = Body(status_code: status.code, error: .init(message: error.message, id: id, kind: error.kind.rawValue))
+        var headers = self.headers
+        headers[.contentType] = "application/json; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        let data = try JSONEncoder().encode(body)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// Turns any error thrown by a route into the official JSON error shape.
+struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            throw error
+        } catch let error as ProxError {
+            throw APIError(error, id: RequestIdentifier.make())
+        } catch let error as HTTPError {
+            let kind: ProxError.Kind =
+                switch error.status.code {
+                case 404: .notFound
+                case 401: .unauthorized
+                case 403: .forbidden
+                case 400..<500: .invalidRequest
+                default: .internal
+                }
+            let message = error.body ?? (error.status.code == 404 ? "no such endpoint: \(request.uri.path)" : error.status.reasonPhrase)
+            throw APIError(ProxError(kind, message), id: RequestIdentifier.make(), headers: error.headers)
+        } catch let error as DecodingError {
+            throw APIError(ProxError(.invalidRequest, "the JSON body is not valid: \(Self.describe(error))"), id: RequestIdentifier.make())
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case .typeMismatch(_, let c), .valueNotFound(_, let c), .keyNotFound(_, let c), .dataCorrupted(let c):
+            let path = c.codingPath.map(\.stringValue).joined(separator: ".")
+            return (path.isEmpty ? "" : "\(path): ") + c.debugDescription
+        @unknown default:
+            return "\(error)"
+        }
+    }
+}
+
+enum RequestIdentifier {
+    static func make() -> String {
+        "req-" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
+    }
+}

@@ -1,0 +1,182 @@
+import BuildCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import NIOPosix
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An artifact file opened for one response. The descriptor is opened (and its size
+/// checked against the index) before any header is sent, and closed when the response
+/// body is done or dropped, so eviction of the file mid-response cannot truncate it.
+final class OpenArtifact: @unchecked Sendable {
+    let fd: CInt
+    let size: Int64
+
+    init(record: ArtifactRecord) throws(ProxError) {
+        let fd = open(record.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ProxError(.internal, "the cached artifact could not be opened; retry to rebuild it") }
+        var st = stat()
+        guard fstat(fd, &st) == 0, Int64(st.st_size) == record.size else {
+            close(fd)
+            throw ProxError(.internal, "the cached artifact is not whole (size differs from the index); it was not sent")
+        }
+        self.fd = fd
+        self.size = record.size
+    }
+
+    deinit { close(fd) }
+
+    /// Reads `range` in chunks on NIO's thread pool and writes them to `writer`.
+    func write(range: ClosedRange<Int64>, to writer: inout any ResponseBodyWriter, chunkSize: Int = 256 * 1024) async throws {
+        var offset = range.lowerBound
+        let allocator = ByteBufferAllocator()
+        while offset <= range.upperBound {
+            let length = Int(min(Int64(chunkSize), range.upperBound - offset + 1))
+            let at = offset
+            let buffer = try await NIOThreadPool.singleton.runIfActive { [fd] in
+                var buffer = allocator.buffer(capacity: length)
+                let n = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { ptr in
+                    var done = 0
+                    while done < length {
+                        let r = pread(fd, ptr.baseAddress! + done, length - done, off_t(at) + off_t(done))
+                        if r < 0 {
+                            if errno == EINTR { continue }
+                            throw ProxError(.internal, "read error on a cached artifact: \(String(cString: strerror(errno)))")
+                        }
+                        if r == 0 { break }
+                        done += r
+                    }
+                    return done
+                }
+                guard n == length else { throw ProxError(.internal, "a cached artifact ended early; the response was cut") }
+                return buffer
+            }
+            try await writer.write(buffer)
+            offset += Int64(length)
+        }
+    }
+}
+
+/// HTTP semantics for serving an artifact: strong ETag, `Repr-Digest`, conditional
+/// requests and single byte ranges.
+enum ArtifactResponse {
+    static let reprDigest = HTTPField.Name("Repr-Digest")!
+    static let cacheHeader = HTTPField.Name("X-Prox-Cache")!
+    static let keyHeader = HTTPField.Name("X-Prox-Cache-Key")!
+    static let buildHeader = HTTPField.Name("X-Prox-Build-Id")!
+    static let versionHeader = HTTPField.Name("X-Prox-Caddy-Version")!
+
+    static func make(
+        _ record: ArtifactRecord, request: Request, fileName: String, cache: String, buildID: String?, verifyDigest: Bool
+    ) async throws -> Response {
+        var headers: HTTPFields = [:]
+        let etag = "\"\(record.digest)\""
+        headers[.contentType] = "application/octet-stream"
+        headers[.contentDisposition] = "attachment; filename=\"\(fileName)\""
+        headers[.eTag] = etag
+        headers[reprDigest] = "sha-256=:\(base64(hex: record.digest)):"
+        headers[.acceptRanges] = "bytes"
+        headers[.cacheControl] = "no-cache"
+        headers[.lastModified] = httpDate(record.createdAt)
+        headers[cacheHeader] = cache
+        headers[keyHeader] = record.key.hex
+        headers[versionHeader] = record.build.caddyVersion.description
+        if let buildID { headers[buildHeader] = buildID }
+
+        if let inm = request.headers[.ifNoneMatch], matches(inm, etag: etag) {
+            headers[.contentLength] = nil
+            return Response(status: .notModified, headers: headers)
+        }
+        if verifyDigest {
+            let (digest, _) = try await FileDigest.sha256(ofFileAt: record.path)
+            guard digest == record.digest else {
+                throw ProxError(.internal, "the cached artifact failed its digest check and was not sent; it will be rebuilt after eviction")
+            }
+        }
+        var range: ClosedRange<Int64> = 0...(record.size - 1)
+        var status = HTTPResponse.Status.ok
+        if let rangeHeader = request.headers[.range], ifRangeAllows(request.headers[.ifRange], etag: etag) {
+            switch parseRange(rangeHeader, size: record.size) {
+            case .some(.some(let r)):
+                range = r
+                status = .partialContent
+                headers[.contentRange] = "bytes \(r.lowerBound)-\(r.upperBound)/\(record.size)"
+            case .some(.none):
+                headers[.contentRange] = "bytes */\(record.size)"
+                throw APIError(
+                    ProxError(.invalidRequest, "range \(rangeHeader) is outside the artifact's \(record.size) bytes"),
+                    id: buildID ?? RequestIdentifier.make(), headers: headers, status: .rangeNotSatisfiable
+                )
+            case .none:
+                break  // unparseable or multiple ranges: send the whole file
+            }
+        }
+        let count = range.upperBound - range.lowerBound + 1
+        headers[.contentLength] = String(count)
+        if request.method == .head {
+            return Response(status: status, headers: headers, body: .init())
+        }
+        let file = try OpenArtifact(record: record)
+        let served = range
+        let body = ResponseBody(contentLength: Int(count)) { writer in
+            try await file.write(range: served, to: &writer)
+            try await writer.finish(nil)
+        }
+        return Response(status: status, headers: headers, body: body)
+    }
+
+    /// `.some(.some(range))` for one satisfiable range, `.some(nil)` for an unsatisfiable
+    /// one, nil to ignore the header (not bytes, malformed, or several ranges).
+    static func parseRange(_ header: String, size: Int64) -> ClosedRange<Int64>?? {
+        guard header.hasPrefix("bytes="), size > 0 else { return nil }
+        let spec = header.dropFirst(6).trimmingCharacters(in: .whitespaces)
+        guard !spec.contains(","), let dash = spec.firstIndex(of: "-") else { return nil }
+        let first = spec[..<dash], last = spec[spec.index(after: dash)...]
+        if first.isEmpty {
+            guard let suffix = Int64(last), suffix > 0 else { return last.isEmpty ? nil : .some(nil) }
+            return .some(max(0, size - suffix)...(size - 1))
+        }
+        guard let start = Int64(first), start >= 0 else { return nil }
+        guard start < size else { return .some(nil) }
+        if last.isEmpty { return .some(start...(size - 1)) }
+        guard let end = Int64(last), end >= start else { return nil }
+        return .some(start...min(end, size - 1))
+    }
+
+    static func matches(_ ifNoneMatch: String, etag: String) -> Bool {
+        ifNoneMatch.split(separator: ",").contains { candidate in
+            let c = candidate.trimmingCharacters(in: .whitespaces)
+            return c == "*" || c == etag || c == "W/" + etag
+        }
+    }
+
+    static func ifRangeAllows(_ ifRange: String?, etag: String) -> Bool {
+        guard let ifRange else { return true }
+        return ifRange.trimmingCharacters(in: .whitespaces) == etag
+    }
+
+    static func base64(hex: String) -> String {
+        var bytes: [UInt8] = []
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            let next = hex.index(index, offsetBy: 2)
+            bytes.append(UInt8(hex[index..<next], radix: 16) ?? 0)
+            index = next
+        }
+        return Data(bytes).base64EncodedString()
+    }
+
+    static func httpDate(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        return formatter.string(from: date)
+    }
+}

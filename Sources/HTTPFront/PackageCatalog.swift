@@ -1,0 +1,138 @@
+import AsyncHTTPClient
+import BuildCore
+import Foundation
+import HTTPTypes
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// One package of the catalog, in the shape of caddyserver.com's `/api/packages`.
+public struct CatalogPackage: Codable, Sendable, Equatable {
+    public struct Module: Codable, Sendable, Equatable {
+        public var name: String?
+        public var docs: String?
+        public var package: String?
+        public var repo: String?
+    }
+    public var id: String?
+    public var path: String
+    public var published: String?
+    public var updated: String?
+    public var listed: Bool?
+    public var available: Bool?
+    public var downloads: Int?
+    public var repo: String?
+    public var modules: [Module]?
+}
+
+/// The package catalog: fetched from `--package-endpoint` (http(s):// or file://), refreshed
+/// periodically, with the last good copy kept in the ``DocumentStore`` so a failing
+/// upstream changes nothing. Download counts come from this server's own records.
+public actor PackageCatalog {
+    struct Envelope: Codable {
+        var status_code: Int?
+        var result: [CatalogPackage]
+    }
+
+    public static let documentName = "package-catalog"
+    public let endpoint: String
+    public let refreshInterval: Duration
+    private let documents: any DocumentStore
+    private let httpClient: HTTPClient
+    private let logger: Logger
+    private var packages: [CatalogPackage]?
+    private var byPath: [String: CatalogPackage] = [:]
+    public private(set) var fetchedAt: Date?
+    public private(set) var lastError: String?
+
+    public init(
+        endpoint: String, documents: any DocumentStore, refreshInterval: Duration = .seconds(3600),
+        httpClient: HTTPClient = .shared, logger: Logger = Logger(label: "prox.catalog")
+    ) {
+        self.endpoint = endpoint
+        self.documents = documents
+        self.refreshInterval = refreshInterval
+        self.httpClient = httpClient
+        self.logger = logger
+    }
+
+    /// Loads the last good copy, then tries the upstream once.
+    public func start() async {
+        if let saved = await documents.loadDocument(named: Self.documentName), let parsed = try? Self.parse(saved.data) {
+            install(parsed, at: saved.fetchedAt)
+        }
+        await refresh()
+    }
+
+    /// Fetches the catalog; on success it replaces the current one and is saved.
+    @discardableResult
+    public func refresh() async -> Bool {
+        do {
+            let data = try await fetch()
+            let parsed = try Self.parse(data)
+            install(parsed, at: Date())
+            try await documents.saveDocument(named: Self.documentName, data: data)
+            lastError = nil
+            logger.info("package catalog refreshed", metadata: ["packages": "\(parsed.count)", "endpoint": "\(endpoint)"])
+            return true
+        } catch {
+            lastError = "\(error)"
+            logger.warning("package catalog refresh failed; keeping the last good copy", metadata: ["endpoint": "\(endpoint)", "error": "\(error)"])
+            return false
+        }
+    }
+
+    /// Refreshes every ``refreshInterval`` until cancelled.
+    public func refreshPeriodically() async {
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: refreshInterval) } catch { return }
+            await refresh()
+        }
+    }
+
+    public var isLoaded: Bool { packages != nil }
+
+    /// Nil when no catalog has ever been loaded.
+    public func isListed(_ path: String) -> Bool? {
+        guard packages != nil else { return nil }
+        return byPath[path] != nil
+    }
+
+    /// The catalog with local download counts, most downloaded first.
+    public func listing(downloads: [String: Int]) -> [CatalogPackage] {
+        (packages ?? []).map { package in
+            var p = package
+            p.downloads = downloads[package.path] ?? 0
+            return p
+        }.sorted { ($0.downloads ?? 0, $1.path) > ($1.downloads ?? 0, $0.path) }
+    }
+
+    private func install(_ parsed: [CatalogPackage], at date: Date) {
+        packages = parsed
+        byPath = Dictionary(parsed.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+        fetchedAt = date
+    }
+
+    static func parse(_ data: [UInt8]) throws -> [CatalogPackage] {
+        let envelope = try JSONDecoder().decode(Envelope.self, from: Data(data))
+        return envelope.result.filter { !$0.path.isEmpty }
+    }
+
+    private func fetch() async throws -> [UInt8] {
+        if endpoint.hasPrefix("file://") {
+            let path = String(endpoint.dropFirst("file://".count))
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ProxError(.upstreamUnavailable, "cannot read the package catalog file \(path)")
+            }
+            return Array(data)
+        }
+        var request = HTTPClientRequest(url: endpoint)
+        request.headers.add(name: "User-Agent", value: "prox (package catalog)")
+        request.headers.add(name: "Accept", value: "application/json")
+        let response = try await httpClient.execute(request, timeout: .seconds(30))
+        guard response.status == .ok else {
+            throw ProxError(.upstreamUnavailable, "package endpoint answered \(response.status.code)")
+        }
+        return Array(try await response.body.collect(upTo: 64 << 20).readableBytesView)
+    }
+}

@@ -1,0 +1,68 @@
+import BuildCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+extension ProxAPI {
+    /// `GET /api/builds/{id}/logs`: Server-Sent Events. Every line from the one after
+    /// `Last-Event-ID` (or `?after=`; from the first by default), then live lines, each with
+    /// `id: <seq>`; comment heartbeats while idle; a final `result` event with the build.
+    func logStream(_ request: Request, id: String) async throws -> Response {
+        let record = try await self.record(id)
+        let after = Int(request.headers[Self.lastEventID] ?? request.uri.queryParameters["after"].map { String($0) } ?? "") ?? 0
+        let events = logs.subscribe(to: record.id, after: after)
+        let heartbeat = options.heartbeat
+        let coordinator = self.coordinator
+        var headers: HTTPFields = [.contentType: "text/event-stream; charset=utf-8"]
+        headers[.cacheControl] = "no-cache"
+        headers[Self.accelBuffering] = "no"
+        let body = ResponseBody { writer in
+            let (items, continuation) = AsyncStream.makeStream(of: SSEItem.self)
+            let forward = Task {
+                if let events {
+                    for await event in events { continuation.yield(.event(event)) }
+                }
+                continuation.finish()
+            }
+            let beat = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: heartbeat)
+                    continuation.yield(.heartbeat)
+                }
+            }
+            defer {
+                forward.cancel()
+                beat.cancel()
+            }
+            try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
+            for await item in items {
+                try await writer.write(ByteBuffer(string: item.encoded))
+            }
+            if let final = await coordinator.record(record.id) {
+                let data = String(decoding: try Self.encoder.encode(BuildView(final)), as: UTF8.self)
+                try await writer.write(ByteBuffer(string: "event: result\ndata: \(data)\n\n"))
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: headers, body: body)
+    }
+
+    static let lastEventID = HTTPField.Name("Last-Event-ID")!
+    static let accelBuffering = HTTPField.Name("X-Accel-Buffering")!
+}
+
+enum SSEItem: Sendable {
+    case event(BuildEvent)
+    case heartbeat
+
+    var encoded: String {
+        switch self {
+        case .heartbeat:
+            return ": heartbeat\n\n"
+        case .event(let event):
+            let data = (try? ProxAPI.encoder.encode(event)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+            return "id: \(event.seq)\nevent: log\ndata: \(data)\n\n"
+        }
+    }
+}

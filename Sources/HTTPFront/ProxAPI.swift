@@ -1,0 +1,220 @@
+import BuildCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The Caddy-compatible API and Prox's own build API, over the BuildCore seams.
+public struct ProxAPI: Sendable {
+    public struct Options: Sendable {
+        public var policy: BuildRequest.Policy
+        /// Build packages that are not in the catalog.
+        public var allowUnlisted: Bool
+        /// Check each artifact's SHA-256 before sending it.
+        public var verifyOnRead: Bool
+        /// Comment lines sent on idle SSE streams.
+        public var heartbeat: Duration
+
+        public init(policy: BuildRequest.Policy = .init(), allowUnlisted: Bool = false, verifyOnRead: Bool = false, heartbeat: Duration = .seconds(15)) {
+            self.policy = policy
+            self.allowUnlisted = allowUnlisted
+            self.verifyOnRead = verifyOnRead
+            self.heartbeat = heartbeat
+        }
+    }
+
+    public let coordinator: BuildCoordinator
+    public let resolver: VersionResolver
+    public let settings: BuildSettings
+    public let catalog: PackageCatalog
+    public let store: any ArtifactStore
+    public let logs: any LogBus
+    public let options: Options
+
+    public init(
+        coordinator: BuildCoordinator, resolver: VersionResolver, settings: BuildSettings, catalog: PackageCatalog,
+        store: any ArtifactStore, logs: any LogBus, options: Options
+    ) {
+        self.coordinator = coordinator
+        self.resolver = resolver
+        self.settings = settings
+        self.catalog = catalog
+        self.store = store
+        self.logs = logs
+        self.options = options
+    }
+
+    public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
+        router.add(middleware: APIErrorMiddleware())
+        router.get("/api/download") { request, _ in try await self.download(request) }
+        router.head("/api/download") { request, _ in try await self.download(request) }
+        router.get("/api/packages") { _, _ in try await self.packages() }
+        router.get("/api/caddy_versions") { _, _ in try await self.caddyVersions() }
+        router.post("/api/builds") { request, context in try await self.submit(request, context: context) }
+        router.get("/api/builds") { request, _ in try await self.recentBuilds(request) }
+        router.get("/api/builds/{id}") { _, context in try await self.build(context.parameters.require("id")) }
+        router.get("/api/builds/{id}/logs") { request, context in try await self.logStream(request, id: context.parameters.require("id")) }
+        router.get("/api/builds/{id}/artifact") { request, context in try await self.artifact(request, id: context.parameters.require("id")) }
+        router.head("/api/builds/{id}/artifact") { request, context in try await self.artifact(request, id: context.parameters.require("id")) }
+        router.get("/healthz") { _, _ in try await self.health() }
+    }
+
+    // MARK: - Download
+
+    func download(_ request: Request) async throws -> Response {
+        let query = request.uri.queryParameters
+        func value(_ name: String) -> String? { query[Substring(name)].map { String($0) } }
+        let packages: [String] = query.getAll("p").map { String($0) } + query.getAll("p[]").map { String($0) }
+        let buildRequest = try BuildRequest(
+            os: value("os"), arch: value("arch"), arm: value("arm"), packages: packages,
+            version: value("version"), caddyVersion: value("caddy_version"), policy: options.policy
+        )
+        let jobID = value("job_id")
+        if let jobID { try BuildCoordinator.validateID(jobID) }
+        try await checkListed(buildRequest)
+        let resolved = try await resolver.resolve(buildRequest, settings: settings)
+        var cache = "hit"
+        var buildID: String?
+        let artifact: ArtifactRecord
+        if jobID == nil, let hit = try await store.lookup(resolved.cacheKey) {
+            artifact = hit
+        } else {
+            let build = try await coordinator.submit(resolved, requestedID: jobID)
+            buildID = build.id
+            if !build.cached { cache = "miss" }
+            artifact = try await waitForArtifact(build.id)
+        }
+        let response = try await ArtifactResponse.make(
+            artifact, request: request, fileName: resolved.platform.downloadFileName, cache: cache, buildID: buildID,
+            verifyDigest: options.verifyOnRead
+        )
+        if request.method == .get, response.status == .ok {
+            await store.recordDownload(packages: resolved.plugins.map { $0.path })
+        }
+        return response
+    }
+
+    /// Refuses packages that are not in the catalog (the official message), unless allowed.
+    func checkListed(_ request: BuildRequest) async throws(ProxError) {
+        guard !options.allowUnlisted else { return }
+        for plugin in request.plugins {
+            switch await catalog.isListed(plugin.path) {
+            case true?:
+                continue
+            case false?:
+                throw ProxError(
+                    .notListed,
+                    "\(plugin.path) is not a registered Caddy module package path: see /api/packages for the packages this server builds"
+                )
+            case nil:
+                throw ProxError(
+                    .unavailable,
+                    "the package catalog is not available yet (--package-endpoint \(catalog.endpoint) has not answered): retry later"
+                )
+            }
+        }
+    }
+
+    // MARK: - Catalog and versions
+
+    func packages() async throws -> Response {
+        struct Envelope: Encodable {
+            let status_code: Int
+            let result: [CatalogPackage]
+        }
+        guard await catalog.isLoaded else {
+            throw ProxError(.unavailable, "the package catalog is not available yet (--package-endpoint \(catalog.endpoint)): retry later")
+        }
+        let listing = await catalog.listing(downloads: await store.downloadCounts())
+        return try Self.json(Envelope(status_code: 200, result: listing), cacheControl: "public, max-age=60")
+    }
+
+    func caddyVersions() async throws -> Response {
+        let versions = try await resolver.caddyVersions()
+        return try Self.json(["latest"] + versions.map(\.description), cacheControl: "public, max-age=60")
+    }
+
+    // MARK: - Builds
+
+    func submit(_ request: Request, context: some RequestContext) async throws -> Response {
+        let body = try await request.body.collect(upTo: 1 << 20)
+        let submission = try JSONDecoder().decode(BuildSubmission.self, from: Data(body.readableBytesView))
+        let buildRequest = try BuildRequest(
+            os: submission.os, arch: submission.arch, arm: submission.arm, packages: submission.packages,
+            version: submission.version, caddyVersion: submission.caddy_version, policy: options.policy
+        )
+        try await checkListed(buildRequest)
+        let resolved = try await resolver.resolve(buildRequest, settings: settings)
+        let record = try await coordinator.submit(resolved, requestedID: submission.job_id)
+        var response = try Self.json(Envelope(status_code: 202, result: BuildView(record)), status: .accepted)
+        response.headers[.location] = "/api/builds/\(record.id)"
+        return response
+    }
+
+    func recentBuilds(_ request: Request) async throws -> Response {
+        let limit = min(max(request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? 50, 1), 500)
+        let records = await coordinator.recent(limit: limit)
+        return try Self.json(Envelope(status_code: 200, result: records.map(BuildView.init)))
+    }
+
+    func build(_ id: String) async throws -> Response {
+        try Self.json(Envelope(status_code: 200, result: BuildView(try await record(id))))
+    }
+
+    func artifact(_ request: Request, id: String) async throws -> Response {
+        let record = try await record(id)
+        let artifact = try await waitForArtifact(record.id)
+        return try await ArtifactResponse.make(
+            artifact, request: request, fileName: record.build.platform.downloadFileName, cache: record.cached ? "hit" : "miss",
+            buildID: record.id, verifyDigest: options.verifyOnRead
+        )
+    }
+
+    /// Waits for a build's artifact; its failure is reported with the build's id.
+    private func waitForArtifact(_ id: String) async throws(APIError) -> ArtifactRecord {
+        do {
+            return try await coordinator.wait(for: id)
+        } catch {
+            throw APIError(error, id: id)
+        }
+    }
+
+    func record(_ id: String) async throws -> BuildRecord {
+        try BuildCoordinator.validateID(id)
+        guard let record = await coordinator.record(id) else { throw ProxError(.notFound, "no build with id \(id)") }
+        return record
+    }
+
+    // MARK: - Health
+
+    func health() async throws -> Response {
+        struct Health: Encodable {
+            let status: String
+            let go_version: String
+            let catalog_loaded: Bool
+        }
+        return try Self.json(Health(status: "ok", go_version: settings.goVersion, catalog_loaded: await catalog.isLoaded))
+    }
+
+    // MARK: - JSON
+
+    struct Envelope<Result: Encodable>: Encodable {
+        let status_code: Int
+        let result: Result
+    }
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok, cacheControl: String = "no-store") throws -> Response {
+        let data = try encoder.encode(value)
+        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+        headers[.cacheControl] = cacheControl
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

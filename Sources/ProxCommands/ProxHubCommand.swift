@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import Logging
+
+/// `proxhub`: the build service. Flags each have a `PB_*` environment variable, which wins.
+public struct ProxHubCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "proxhub",
+        abstract: "Prox: a self-hosted, Caddy-compatible build service for custom Caddy binaries.",
+        discussion: "Every option can also be set with its PB_* environment variable, which takes precedence over the flag."
+    )
+
+    @Option(name: .customLong("webserver-host"), help: "Address to listen on (PB_WEBSERVER_HOST). Default: 0.0.0.0")
+    var host: String?
+    @Option(name: .customLong("webserver-port"), help: "Port to listen on (PB_WEBSERVER_PORT). Default: 8080")
+    var port: String?
+    @Option(name: .customLong("binary-path"), help: "Data directory: artifact cache, index, Go caches (PB_BINARY_PATH). Default: ./data")
+    var binaryPath: String?
+    @Option(name: .customLong("package-endpoint"), help: "Package catalog URL, http(s):// or file:// (PB_PACKAGE_ENDPOINT). Default: https://caddyserver.com/api/packages")
+    var packageEndpoint: String?
+    @Option(name: .customLong("goproxy"), help: "GOPROXY list for resolving and building (PB_GOPROXY). Default: $GOPROXY, else https://proxy.golang.org,direct")
+    var goproxy: String?
+    @Option(name: .customLong("go"), help: "The go command (PB_GO). Default: go on PATH")
+    var go: String?
+    @Option(name: .customLong("simultaneous-jobs"), help: "Builds run at once (PB_SIMULTANEOUS_JOBS). Default: 2")
+    var simultaneousJobs: String?
+    @Option(name: .customLong("build-timeout"), help: "Time limit per build: 600, 90s, 10m (PB_BUILD_TIMEOUT). Default: 600s")
+    var buildTimeout: String?
+    @Option(name: .customLong("cache-max-size"), help: "Artifact cache quota: 500MB, 10GB, 1GiB (PB_CACHE_MAX_SIZE). Default: 10GB")
+    var cacheMaxSize: String?
+    @Option(name: .customLong("catalog-refresh"), help: "Package catalog refresh interval (PB_CATALOG_REFRESH). Default: 1h")
+    var catalogRefresh: String?
+    @Option(name: .customLong("resolve-ttl"), help: "How long resolved versions are reused (PB_RESOLVE_TTL). Default: 5m")
+    var resolveTTL: String?
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (PB_LOG_LEVEL). Default: info")
+    var logLevel: String?
+    @Flag(name: .customLong("allow-unlisted"), help: "Build packages that are not in the catalog (PB_ALLOW_UNLISTED).")
+    var allowUnlisted = false
+    @Flag(name: .customLong("allow-replacements"), help: "Accept path=module@version replacements (PB_ALLOW_REPLACEMENTS).")
+    var allowReplacements = false
+    @Flag(name: .customLong("verify-on-read"), help: "Check each artifact's SHA-256 before sending it (PB_VERIFY_ON_READ).")
+    var verifyOnRead = false
+
+    public init() {}
+
+    var flags: [String: String] {
+        var flags: [String: String] = [:]
+        let options: [(String, String?)] = [
+            ("--webserver-host", host), ("--webserver-port", port), ("--binary-path", binaryPath),
+            ("--package-endpoint", packageEndpoint), ("--goproxy", goproxy), ("--go", go),
+            ("--simultaneous-jobs", simultaneousJobs), ("--build-timeout", buildTimeout), ("--cache-max-size", cacheMaxSize),
+            ("--catalog-refresh", catalogRefresh), ("--resolve-ttl", resolveTTL), ("--log-level", logLevel),
+        ]
+        for case let (name, value?) in options { flags[name] = value }
+        for (name, on) in [("--allow-unlisted", allowUnlisted), ("--allow-replacements", allowReplacements), ("--verify-on-read", verifyOnRead)] where on {
+            flags[name] = "true"
+        }
+        return flags
+    }
+
+    public func run() async throws {
+        let configuration: HubConfiguration
+        do {
+            configuration = try HubConfiguration.resolve(flags: flags, environment: ProcessInfo.processInfo.environment)
+        } catch {
+            throw ValidationError(error.description)
+        }
+        var logger = Logger(label: "proxhub")
+        logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
+        let hub: Hub
+        do {
+            hub = try await Hub.make(configuration: configuration, logger: logger)
+        } catch {
+            logger.critical("cannot start: \(error)")
+            throw ExitCode(1)
+        }
+        try await hub.run()
+    }
+}
