@@ -110,16 +110,21 @@ public struct GoToolchainRunner: BuildRunner {
             steps.append((.get, ["get", "-v", "\(plugin.path)@\(plugin.version)", caddy], [:]))
         }
         steps.append((.tidy, ["mod", "tidy", "-e"], [:]))
-        var buildArgs = ["build", "-o", output]
+        let localOutput = build.platform.os == "windows" ? "caddy.exe" : "caddy"
+        var buildArgs = ["build", "-o", localOutput]
         if build.settings.trimpath { buildArgs.append("-trimpath") }
         buildArgs += ["-ldflags", build.settings.ldflags, "-tags", build.settings.tags.joined(separator: ",")]
         steps.append((.build, buildArgs, build.platform.goEnvironment))
 
+        let scrub = PathScrubber(workDirectory: directory, configuration: configuration)
         for (step, arguments, extra) in steps {
-            try await run(step: step, arguments: arguments, extraEnvironment: extra, in: directory, deadline: deadline, events: events)
+            try await run(step: step, arguments: arguments, extraEnvironment: extra, in: directory, deadline: deadline, scrub: scrub, events: events)
         }
         events(BuildEvent(step: .verify, stream: .info, text: "checking the executable for \(build.platform)"))
-        try Self.verifyExecutable(at: output, for: build.platform)
+        try Self.verifyExecutable(at: directory + "/" + localOutput, for: build.platform)
+        guard rename(directory + "/" + localOutput, output) == 0 else {
+            throw ProxError(.internal, "cannot move the executable out of the build directory: \(String(cString: strerror(errno)))")
+        }
         succeeded = true
     }
 
@@ -211,7 +216,7 @@ public struct GoToolchainRunner: BuildRunner {
 
     private func run(
         step: BuildStep, arguments: [String], extraEnvironment: [String: String], in directory: String,
-        deadline: ContinuousClock.Instant, events: @escaping BuildEventSink
+        deadline: ContinuousClock.Instant, scrub: PathScrubber, events: @escaping BuildEventSink
     ) async throws(ProxError) {
         let display = (["go"] + arguments.map { $0.contains(" ") ? "\"\($0)\"" : $0 }).joined(separator: " ")
         events(BuildEvent(step: step, stream: .info, text: "$ \(display)"))
@@ -220,8 +225,9 @@ public struct GoToolchainRunner: BuildRunner {
         do {
             status = try await withDeadline(deadline) {
                 try await self.spawn(arguments: arguments, environment: self.environment(extra: extraEnvironment), in: directory) { stream, line in
-                    if stream == .stderr { tail.append(line) }
-                    events(BuildEvent(step: step, stream: stream, text: line))
+                    let clean = scrub(line)
+                    if stream == .stderr { tail.append(clean) }
+                    events(BuildEvent(step: step, stream: stream, text: clean))
                 }
             }
         } catch let error as ProxError {
@@ -303,6 +309,35 @@ public struct GoToolchainRunner: BuildRunner {
             throw ProxError(.internal, "\(configuration.goExecutable) \(arguments.joined(separator: " ")) failed (\(status))")
         }
         return collected.lines.joined(separator: "\n")
+    }
+}
+
+/// Replaces the server's own paths in build output with placeholders, so logs and error
+/// messages shown to clients never reveal the server's file layout.
+struct PathScrubber: Sendable {
+    let replacements: [(String, String)]
+
+    init(workDirectory: String, configuration: GoToolchainRunner.Configuration) {
+        var pairs: [(String, String)] = [
+            (workDirectory, "."),
+            (configuration.moduleCache, "$GOMODCACHE"),
+            (configuration.buildCache, "$GOCACHE"),
+            (configuration.workDirectory, "$WORK"),
+        ]
+        // Go prints module files relative to the build directory: ../../go/mod/...
+        let from = workDirectory.split(separator: "/"), to = configuration.moduleCache.split(separator: "/")
+        let common = zip(from, to).prefix { $0 == $1 }.count
+        let relative = Array(repeating: "..", count: from.count - common) + to.dropFirst(common).map(String.init)
+        if common > 0, relative.first == ".." { pairs.insert((relative.joined(separator: "/"), "$GOMODCACHE"), at: 0) }
+        replacements = pairs.filter { $0.0.count > 1 }.sorted { $0.0.count > $1.0.count }
+    }
+
+    func callAsFunction(_ line: String) -> String {
+        var out = line
+        for (path, placeholder) in replacements where out.contains(path) {
+            out = out.replacingOccurrences(of: path, with: placeholder)
+        }
+        return out
     }
 }
 

@@ -50,7 +50,7 @@ public struct APIError: HTTPResponseError {
         var headers = self.headers
         headers[.contentType] = "application/json; charset=utf-8"
         headers[.cacheControl] = "no-store"
-        let data = try JSONEncoder().encode(body)
+        let data = try ProxAPI.encoder.encode(body)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }

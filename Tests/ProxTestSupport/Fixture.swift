@@ -72,4 +72,5 @@ public enum Fixture {
 public struct FixtureError: Error, CustomStringConvertible {
     public let message: String
     public var description: String { message }
+    public init(message: String) { self.message = message }
 }

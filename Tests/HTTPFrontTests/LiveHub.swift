@@ -1,0 +1,119 @@
+import AsyncHTTPClient
+import BuildCore
+import Crypto
+import Foundation
+import HTTPTypes
+import Logging
+import NIOCore
+import NIOHTTP1
+import ProxCommands
+import ProxTestSupport
+
+/// A real proxhub (the same wiring `proxhub` runs) on a free loopback port, building from
+/// the fixture module proxy with a real Go toolchain.
+struct LiveHub {
+    let hub: Hub
+    let port: Int
+    let dataDirectory: String
+    private let task: Task<Void, any Error>
+
+    static func start(dataDirectory: String? = nil, goExecutable: String? = nil, _ configure: (inout HubConfiguration) -> Void = { _ in }) async throws -> LiveHub {
+        setenv("GOSUMDB", "off", 1)  // the fixture's modules are not in the public checksum database
+        let fixture = try Fixture.paths()
+        var configuration = HubConfiguration()
+        configuration.host = "127.0.0.1"
+        configuration.port = 0
+        configuration.dataDirectory = dataDirectory ?? Fixture.temporaryDirectory("prox-hub")
+        configuration.goproxy = fixture.goproxy
+        configuration.packageEndpoint = fixture.packageEndpoint
+        configuration.goExecutable = goExecutable ?? Fixture.goExecutable
+        configure(&configuration)
+        var logger = Logger(label: "test.proxhub")
+        logger.logLevel = .warning
+        let hub = try await Hub.make(configuration: configuration, logger: logger, goCacheRoot: Fixture.goCacheRoot)
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let task = Task { try await hub.run(onServerRunning: { continuation.yield($0) }) }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else { throw FixtureError(message: "proxhub did not start") }
+        return LiveHub(hub: hub, port: port, dataDirectory: configuration.dataDirectory, task: task)
+    }
+
+    func stop() async {
+        task.cancel()
+        _ = try? await task.value
+    }
+
+    func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
+
+    struct Reply: Sendable {
+        let status: Int
+        let headers: HTTPHeaders
+        let body: [UInt8]
+        var text: String { String(decoding: body, as: UTF8.self) }
+        func json() throws -> [String: Any] {
+            try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] ?? [:]
+        }
+        var sha256: String { SHA256.hash(data: body).hexString }
+        func header(_ name: String) -> String? { headers.first(name: name) }
+    }
+
+    func request(_ path: String, method: HTTPMethod = .GET, headers: [(String, String)] = [], body: String? = nil) async throws -> Reply {
+        var request = HTTPClientRequest(url: url(path))
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(ByteBuffer(string: body)) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(600))
+        let bytes = try await response.body.collect(upTo: 256 << 20)
+        return Reply(status: Int(response.status.code), headers: response.headers, body: Array(bytes.readableBytesView))
+    }
+
+    func get(_ path: String, headers: [(String, String)] = []) async throws -> Reply {
+        try await request(path, headers: headers)
+    }
+
+    /// Builds started by this hub's coordinator (joins and cache hits excluded).
+    var buildsStarted: Int { get async { await hub.coordinator.startedBuildCount } }
+}
+
+/// Runs an executable and returns its standard output.
+func runProgram(_ path: String, _ arguments: [String]) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return String(decoding: data, as: UTF8.self)
+}
+
+/// Writes `bytes` to a new executable file and returns its path.
+func writeExecutable(_ bytes: [UInt8]) throws -> String {
+    let path = Fixture.temporaryDirectory("prox-bin") + "/caddy"
+    FileManager.default.createFile(atPath: path, contents: Data(bytes), attributes: [.posixPermissions: 0o755])
+    return path
+}
+
+/// A wrapper around the go command that sleeps before `go build`, to make builds slow
+/// enough to watch (and kill) them mid-way. Test-only.
+func slowGo(seconds: Int) throws -> String {
+    let path = Fixture.temporaryDirectory("prox-slowgo") + "/go"
+    let script = """
+        #!/bin/sh
+        if [ "$1" = "build" ]; then sleep \(seconds); fi
+        exec "\(Fixture.goExecutable)" "$@"
+        """
+    FileManager.default.createFile(atPath: path, contents: Data(script.utf8), attributes: [.posixPermissions: 0o755])
+    return path
+}
+
+/// Polls `condition` until true or `timeout` passes.
+func eventually(timeout: Duration = .seconds(120), _ condition: () async throws -> Bool) async throws -> Bool {
+    let deadline = ContinuousClock.now.advanced(by: timeout)
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+    return false
+}
