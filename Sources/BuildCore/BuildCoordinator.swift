@@ -198,6 +198,7 @@ public actor BuildCoordinator {
             logs.append(BuildEvent(step: .done, stream: .info, text: "build \(record.state.rawValue) after \(seconds) s: \(proxError.message)"), to: id)
         }
         records[id] = record
+        if !order.contains(id) { records[id] = nil }  // fell out of the history while it ran
         logs.finish(id)
     }
 

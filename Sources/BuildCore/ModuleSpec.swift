@@ -12,6 +12,12 @@ public struct ModuleSpec: Hashable, Sendable, Codable, CustomStringConvertible {
         public let path: String
         public let version: SemanticVersion
         public var description: String { "\(path)@\(version)" }
+
+        public init(path: String, version: SemanticVersion) throws(ProxError) {
+            try ModuleSpec.validateModulePath(path, role: "replacement")
+            self.path = path
+            self.version = version
+        }
     }
 
     public init(path: String, version: SemanticVersion? = nil, replacement: Replacement? = nil) throws(ProxError) {
@@ -73,7 +79,7 @@ public struct ModuleSpec: Hashable, Sendable, Codable, CustomStringConvertible {
         guard let version = try parseVersion(String(text[text.index(after: at)...]), of: target) else {
             throw .invalid("replacement \(Platform.quoted(text)) needs an exact version, not latest: send \(path)=\(target)@v1.2.3")
         }
-        return Replacement(path: target, version: version)
+        return try Replacement(path: target, version: version)
     }
 
     /// First labels of Caddy module IDs (`http.handlers.x`, `dns.providers.y`), to recognise

@@ -152,11 +152,12 @@ public actor ArtifactCache: ArtifactStore, DocumentStore {
             )
         }
         let target = path(forDigest: digest)
-        let alreadyStored = Self.fileSize(target) == size
-        if totalSize + (alreadyStored ? 0 : size) > configuration.maxSize {
+        if totalSize + size > configuration.maxSize {
             try await evict(toFit: size)
         }
-        if !alreadyStored {
+        // Checked after eviction (which may remove this very digest), with no suspension
+        // point between the check and the rename, so concurrent commits count it once.
+        if Self.fileSize(target) != size {
             let dir = (target as NSString).deletingLastPathComponent
             do {
                 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

@@ -99,7 +99,12 @@ public struct ProxAPI: Sendable {
     func checkListed(_ request: BuildRequest) async throws(ProxError) {
         guard !options.allowUnlisted else { return }
         for plugin in request.plugins {
-            switch await catalog.isListed(plugin.path) {
+            // `p=github.com/x/y@v2.1.0` names the module github.com/x/y/v2 (semantic import versioning).
+            var listed = await catalog.isListed(plugin.path)
+            if listed == false, let major = plugin.version?.major, major >= 2 {
+                listed = await catalog.isListed(plugin.path + "/v\(major)")
+            }
+            switch listed {
             case true?:
                 continue
             case false?:

@@ -43,7 +43,7 @@ public struct Hub: Sendable {
             coordinator: coordinator, resolver: resolver, settings: settings, catalog: catalog, store: store, logs: logs,
             options: .init(
                 policy: .init(allowReplacements: configuration.allowReplacements), allowUnlisted: configuration.allowUnlisted,
-                verifyOnRead: configuration.verifyOnRead
+                verifyOnRead: configuration.verifyOnRead, heartbeat: configuration.sseHeartbeat
             )
         )
         let recovery = await store.recovery
@@ -70,10 +70,11 @@ public struct Hub: Sendable {
         )
     }
 
-    /// Runs until SIGTERM/SIGINT (or cancellation): then builds are cancelled, their
-    /// temporary directories removed, and the server stops.
-    public func run(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        let group = ServiceGroup(
+    /// The hub's services: the HTTP server, the catalog refresher and build shutdown. On
+    /// SIGTERM/SIGINT (or ``ServiceGroup/triggerGracefulShutdown()``) builds are cancelled,
+    /// their temporary directories removed, and the server stops.
+    public func serviceGroup(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> ServiceGroup {
+        ServiceGroup(
             configuration: .init(
                 services: [
                     .init(service: application(onServerRunning: onServerRunning)),
@@ -84,7 +85,11 @@ public struct Hub: Sendable {
                 logger: logger
             )
         )
-        try await group.run()
+    }
+
+    /// Runs until SIGTERM/SIGINT.
+    public func run() async throws {
+        try await serviceGroup().run()
     }
 }
 

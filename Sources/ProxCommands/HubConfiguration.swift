@@ -18,6 +18,7 @@ public struct HubConfiguration: Sendable, Equatable {
     public var verifyOnRead = false
     public var catalogRefresh: Duration = .seconds(3600)
     public var resolveTTL: Duration = .seconds(300)
+    public var sseHeartbeat: Duration = .seconds(15)
     public var logLevel = "info"
 
     public init() {}
@@ -67,6 +68,9 @@ public struct HubConfiguration: Sendable, Equatable {
         Setting(flag: "--resolve-ttl", env: "PB_RESOLVE_TTL") { c, v throws(ConfigurationError) in
             c.resolveTTL = try duration(v, "--resolve-ttl", "PB_RESOLVE_TTL")
         },
+        Setting(flag: "--sse-heartbeat", env: "PB_SSE_HEARTBEAT") { c, v throws(ConfigurationError) in
+            c.sseHeartbeat = try duration(v, "--sse-heartbeat", "PB_SSE_HEARTBEAT")
+        },
         Setting(flag: "--log-level", env: "PB_LOG_LEVEL") { c, v throws(ConfigurationError) in
             guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(v) else {
                 throw ConfigurationError("--log-level/PB_LOG_LEVEL: \(v) is not one of trace, debug, info, notice, warning, error, critical")
@@ -100,6 +104,7 @@ public struct HubConfiguration: Sendable, Equatable {
             throw ConfigurationError("--goproxy/PB_GOPROXY: \(error.message)")
         }
         if buildTimeout < .seconds(1) { throw ConfigurationError("--build-timeout/PB_BUILD_TIMEOUT must be at least 1 second") }
+        if sseHeartbeat < .milliseconds(100) { throw ConfigurationError("--sse-heartbeat/PB_SSE_HEARTBEAT must be at least 100ms") }
         if cacheMaxSize < 1 << 20 { throw ConfigurationError("--cache-max-size/PB_CACHE_MAX_SIZE must be at least 1MB") }
     }
 

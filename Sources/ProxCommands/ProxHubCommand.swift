@@ -32,6 +32,8 @@ public struct ProxHubCommand: AsyncParsableCommand {
     var catalogRefresh: String?
     @Option(name: .customLong("resolve-ttl"), help: "How long resolved versions are reused (PB_RESOLVE_TTL). Default: 5m")
     var resolveTTL: String?
+    @Option(name: .customLong("sse-heartbeat"), help: "Interval of heartbeat comments on idle log streams (PB_SSE_HEARTBEAT). Default: 15s")
+    var sseHeartbeat: String?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (PB_LOG_LEVEL). Default: info")
     var logLevel: String?
     @Flag(name: .customLong("allow-unlisted"), help: "Build packages that are not in the catalog (PB_ALLOW_UNLISTED).")
@@ -49,7 +51,7 @@ public struct ProxHubCommand: AsyncParsableCommand {
             ("--webserver-host", host), ("--webserver-port", port), ("--binary-path", binaryPath),
             ("--package-endpoint", packageEndpoint), ("--goproxy", goproxy), ("--go", go),
             ("--simultaneous-jobs", simultaneousJobs), ("--build-timeout", buildTimeout), ("--cache-max-size", cacheMaxSize),
-            ("--catalog-refresh", catalogRefresh), ("--resolve-ttl", resolveTTL), ("--log-level", logLevel),
+            ("--catalog-refresh", catalogRefresh), ("--resolve-ttl", resolveTTL), ("--sse-heartbeat", sseHeartbeat), ("--log-level", logLevel),
         ]
         for case let (name, value?) in options { flags[name] = value }
         for (name, on) in [("--allow-unlisted", allowUnlisted), ("--allow-replacements", allowReplacements), ("--verify-on-read", verifyOnRead)] where on {

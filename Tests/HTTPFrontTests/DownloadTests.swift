@@ -72,6 +72,17 @@ import Testing
         let unsatisfiable = try await hub.get(path, headers: [("Range", "bytes=\(first.body.count + 10)-")])
         #expect(unsatisfiable.status == 416)
 
+        // HEAD on a miss waits for the build, like the official service; the GET after it is a hit.
+        let newBuild = Self.query("linux", "amd64", ["github.com/proxfixture/withdep"])
+        let headMiss = try await hub.request(newBuild, method: .HEAD)
+        #expect(headMiss.status == 200)
+        #expect(headMiss.header("X-Prox-Cache") == "miss")
+        #expect(headMiss.body.isEmpty)
+        let afterHead = try await hub.get(newBuild)
+        #expect(afterHead.header("X-Prox-Cache") == "hit")
+        #expect(afterHead.header("Content-Length") == headMiss.header("Content-Length"))
+        #expect(afterHead.header("ETag") == headMiss.header("ETag"))
+
         // Pinned versions are honoured and visible in the binary.
         let pinned = try await hub.get(Self.query("linux", "amd64", ["github.com/proxfixture/hello@v0.1.0"], version: "v2.7.6"))
         #expect(pinned.status == 200, "\(pinned.text.prefix(2000))")

@@ -8,6 +8,7 @@ import NIOCore
 import NIOHTTP1
 import ProxCommands
 import ProxTestSupport
+import ServiceLifecycle
 
 /// A real proxhub (the same wiring `proxhub` runs) on a free loopback port, building from
 /// the fixture module proxy with a real Go toolchain.
@@ -15,6 +16,7 @@ struct LiveHub {
     let hub: Hub
     let port: Int
     let dataDirectory: String
+    private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
     static func start(dataDirectory: String? = nil, goExecutable: String? = nil, _ configure: (inout HubConfiguration) -> Void = { _ in }) async throws -> LiveHub {
@@ -32,14 +34,16 @@ struct LiveHub {
         logger.logLevel = .warning
         let hub = try await Hub.make(configuration: configuration, logger: logger, goCacheRoot: Fixture.goCacheRoot)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let task = Task { try await hub.run(onServerRunning: { continuation.yield($0) }) }
+        let group = hub.serviceGroup(onServerRunning: { continuation.yield($0) })
+        let task = Task { try await group.run() }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw FixtureError(message: "proxhub did not start") }
-        return LiveHub(hub: hub, port: port, dataDirectory: configuration.dataDirectory, task: task)
+        return LiveHub(hub: hub, port: port, dataDirectory: configuration.dataDirectory, group: group, task: task)
     }
 
+    /// Stops the hub the way SIGTERM does.
     func stop() async {
-        task.cancel()
+        await group.triggerGracefulShutdown()
         _ = try? await task.value
     }
 

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs every test: installs what a fresh Debian 12 lacks (scripts/setup-debian.sh; skip
+# with PROX_SKIP_SETUP=1), then builds the package with its tests and runs `swift test`.
+# Arguments pass through to `swift test` (e.g. --filter CacheStoreTests).
+# Exits with swift test's status.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+if ! command -v swift >/dev/null 2>&1 && [ -d /opt/swift/usr/bin ]; then
+    export PATH="/opt/swift/usr/bin:$PATH"
+fi
+
+if [ "${PROX_SKIP_SETUP:-0}" != 1 ]; then
+    bash scripts/setup-debian.sh
+fi
+
+# The tests build real (fixture) Caddy binaries with the go command: Go 1.23 first.
+if [ -x /usr/lib/go-1.23/bin/go ]; then
+    export PATH="/usr/lib/go-1.23/bin:$PATH"
+fi
+if [ -z "${PROX_TEST_GO:-}" ]; then
+    if [ -x /usr/lib/go-1.23/bin/go ]; then
+        PROX_TEST_GO=/usr/lib/go-1.23/bin/go
+    elif command -v go >/dev/null 2>&1; then
+        PROX_TEST_GO=$(command -v go)
+    else
+        echo "test.sh: no go command found: run scripts/setup-debian.sh (or install Go >= 1.21)" >&2
+        exit 1
+    fi
+fi
+export PROX_TEST_GO
+
+echo "==> swift $(swift --version 2>/dev/null | head -n1)"
+echo "==> go: $PROX_TEST_GO ($("$PROX_TEST_GO" env GOVERSION 2>/dev/null || echo unknown))"
+
+echo "==> swift build --build-tests"
+swift build --build-tests
+
+echo "==> swift test $*"
+status=0
+swift test "$@" || status=$?
+exit "$status"
