@@ -56,7 +56,8 @@ import Testing
         FileManager.default.createFile(atPath: cacheRoot + "/artifacts/ab/" + orphanDigest, contents: Data([1, 2, 3]))
 
         hub = try await LiveHub.start(dataDirectory: data) { $0.cacheMaxSize = quota }
-        defer { Task { await hub.stop() } }
+        let restarted = hub
+        defer { Task { await restarted.stop() } }
         let recovery = await hub.hub.store.recovery
         #expect(recovery.stagingFilesRemoved == 1)
         #expect(recovery.rowsDropped == 2, "the missing file and the truncated one")
