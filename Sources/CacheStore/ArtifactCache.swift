@@ -308,31 +308,26 @@ public actor ArtifactCache: ArtifactStore, DocumentStore {
     /// Removes rows, then each file no other row refers to.
     private func drop(keys: [String]) async throws(ProxError) {
         guard !keys.isEmpty else { return }
-        let unreferenced: [(String, Int64)]
+        let unreferenced: [String]
         do {
             unreferenced = try await db.write { db in
-                var digests: [String: Int64] = [:]
+                var digests = Set<String>()
                 for key in keys {
-                    if let row = try Row.fetchOne(db, sql: "SELECT digest, size FROM artifact WHERE key = ?", arguments: [key]) {
-                        digests[row["digest"]] = row["size"]
+                    if let digest = try String.fetchOne(db, sql: "SELECT digest FROM artifact WHERE key = ?", arguments: [key]) {
+                        digests.insert(digest)
                     }
                     try db.execute(sql: "DELETE FROM artifact WHERE key = ?", arguments: [key])
                 }
-                return try digests.filter { digest, _ in
+                return try digests.filter { digest in
                     try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM artifact WHERE digest = ?", arguments: [digest]) == 0
-                }.map { ($0.key, $0.value) }
+                }
             }
         } catch {
             throw ProxError(.internal, "cannot update the cache index: \(error)")
         }
-        for (digest, size) in unreferenced {
+        for digest in unreferenced {
             let path = path(forDigest: digest)
-            if let actual = Self.fileSize(path) {
-                unlink(path)
-                totalSize -= actual
-            } else {
-                _ = size
-            }
+            if let size = Self.fileSize(path), unlink(path) == 0 { totalSize -= size }
         }
     }
 
