@@ -113,10 +113,10 @@ public actor BuildCoordinator {
                     job, events: { logs.append($0, to: id) },
                     started: { worker in Task { await self.markStarted(id, worker: worker) } }
                 )
-                await self.complete(id, with: .success(artifact))
+                self.complete(id, with: .success(artifact))
                 return artifact
             } catch {
-                await self.complete(id, with: .failure(error))
+                self.complete(id, with: .failure(error))
                 throw error
             }
         }

@@ -257,8 +257,9 @@ public struct GoToolchainRunner: BuildRunner {
             }
             defer { group.cancelAll() }
             guard let first = try await group.next(), let value = first else {
-                let seconds = limit.components.seconds
-                throw ProxError(.buildTimedOut, "the build exceeded its time limit of \(seconds) s (--build-timeout)")
+                let (seconds, attoseconds) = limit.components
+                let shown = attoseconds == 0 ? "\(seconds) s" : "\(seconds * 1000 + attoseconds / 1_000_000_000_000_000) ms"
+                throw ProxError(.buildTimedOut, "the build exceeded its time limit of \(shown) (--build-timeout)")
             }
             return value
         }

@@ -38,6 +38,9 @@ public struct ModuleSpec: Hashable, Sendable, Codable, CustomStringConvertible {
             left = text[..<eq]
             replacement = try Self.parseReplacement(String(text[text.index(after: eq)...]), for: String(left))
         }
+        for scheme in ["https://", "http://", "git@", "ssh://", "git://"] where left.lowercased().hasPrefix(scheme) {
+            try Self.validateModulePath(String(left))  // explains what to send instead of a URL
+        }
         var path = left
         var version: SemanticVersion?
         if let at = left.lastIndex(of: "@") {

@@ -74,15 +74,19 @@ public struct SemanticVersion: Hashable, Sendable, Comparable, CustomStringConve
         case (false, false): break
         }
         for (a, b) in zip(lhs.prerelease, rhs.prerelease) where a != b {
-            switch (Int(a), Int(b)) {
-            case let (x?, y?): return x < y
-            case (.some, nil): return true
-            case (nil, .some): return false
-            case (nil, nil): return a < b
+            // Numeric identifiers (digits only, any length) compare as numbers and sort
+            // before alphanumeric ones; those compare as ASCII text.
+            switch (isNumeric(a), isNumeric(b)) {
+            case (true, true): return a.count != b.count ? a.count < b.count : a < b
+            case (true, false): return true
+            case (false, true): return false
+            case (false, false): return Array(a.utf8).lexicographicallyPrecedes(Array(b.utf8))
             }
         }
         return lhs.prerelease.count < rhs.prerelease.count
     }
+
+    private static func isNumeric(_ s: String) -> Bool { !s.isEmpty && s.allSatisfy(\.isASCIIDigit) }
 
     private static func number(_ s: Substring) -> Int? {
         guard !s.isEmpty, s.count <= 9, s.allSatisfy(\.isASCIIDigit), s == "0" || s.first != "0" else { return nil }

@@ -308,26 +308,28 @@ public actor ArtifactCache: ArtifactStore, DocumentStore {
     /// Removes rows, then each file no other row refers to.
     private func drop(keys: [String]) async throws(ProxError) {
         guard !keys.isEmpty else { return }
-        let unreferenced: [String]
+        let unreferenced: [(digest: String, size: Int64)]
         do {
             unreferenced = try await db.write { db in
-                var digests = Set<String>()
+                var digests: [String: Int64] = [:]
                 for key in keys {
-                    if let digest = try String.fetchOne(db, sql: "SELECT digest FROM artifact WHERE key = ?", arguments: [key]) {
-                        digests.insert(digest)
+                    if let row = try Row.fetchOne(db, sql: "SELECT digest, size FROM artifact WHERE key = ?", arguments: [key]) {
+                        digests[row["digest"]] = row["size"]
                     }
                     try db.execute(sql: "DELETE FROM artifact WHERE key = ?", arguments: [key])
                 }
-                return try digests.filter { digest in
+                return try digests.filter { digest, _ in
                     try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM artifact WHERE digest = ?", arguments: [digest]) == 0
-                }
+                }.map { ($0.key, $0.value) }
             }
         } catch {
             throw ProxError(.internal, "cannot update the cache index: \(error)")
         }
-        for digest in unreferenced {
-            let path = path(forDigest: digest)
-            if let size = Self.fileSize(path), unlink(path) == 0 { totalSize -= size }
+        // The total counts what was committed (the row's size), whether or not the file is
+        // still there or whole: a file lost behind our back must stop counting too.
+        for (digest, size) in unreferenced {
+            unlink(path(forDigest: digest))
+            totalSize -= size
         }
     }
 
