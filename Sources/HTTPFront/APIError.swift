@@ -2,6 +2,7 @@ import BuildCore
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
 
 /// A ``ProxError`` as the official download API reports errors:
 /// `{"status_code": N, "error": {"message": "...", "id": "<request or build id>"}}`.
@@ -74,7 +75,12 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 default: .internal
                 }
             let message = error.body ?? (error.status.code == 404 ? "no such endpoint: \(request.uri.path)" : error.status.reasonPhrase)
-            throw APIError(ProxError(kind, message), id: RequestIdentifier.make(), headers: error.headers)
+            throw APIError(ProxError(kind, message), id: RequestIdentifier.make(), headers: error.headers, status: error.status)
+        } catch is NIOTooManyBytesError {
+            throw APIError(
+                ProxError(.invalidRequest, "the request body is too large: send at most 1 MiB of JSON"),
+                id: RequestIdentifier.make(), status: .contentTooLarge
+            )
         } catch let error as DecodingError {
             throw APIError(ProxError(.invalidRequest, "the JSON body is not valid: \(Self.describe(error))"), id: RequestIdentifier.make())
         }

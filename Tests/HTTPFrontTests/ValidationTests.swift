@@ -72,6 +72,9 @@ import Testing
         #expect(try unknownBuild.json()["status_code"] as? Int == 404)
         let badJSON = try await hub.request("/api/builds", method: .POST, body: "{\"os\": 3}")
         #expect(badJSON.status == 400, "\(badJSON.text)")
+        let huge = try await hub.request("/api/builds", method: .POST, body: "{\"os\": \"" + String(repeating: "x", count: 2 << 20) + "\"}")
+        #expect(huge.status == 413, "\(huge.text.prefix(300))")
+        #expect(try huge.json()["status_code"] as? Int == 413, "errors from the framework keep the JSON shape")
     }
 
     @Test func catalogVersionsAndHealth() async throws {
