@@ -75,6 +75,7 @@ public actor ArtifactCache: ArtifactStore, DocumentStore {
             throw ProxError(.internal, "cannot open the cache index in \(configuration.root): \(error)")
         }
         try await recover()
+        if totalSize > configuration.maxSize { try await evict(toFit: 0) }  // the quota was lowered
     }
 
     static var migrator: DatabaseMigrator {

@@ -205,6 +205,27 @@ struct ArtifactCacheTests {
         #expect(CacheFixture.files(under: cache.artifactsDirectory).count == 3)
     }
 
+    @Test("a lowered quota is enforced at the next start, least-recently-used first")
+    func loweredQuotaAtStart() async throws {
+        let root = Fixture.temporaryDirectory("prox-cache")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var records: [ArtifactRecord] = []
+        do {
+            let cache = try await CacheFixture.open(root, maxSize: 4 * Int64(CacheFixture.mib))
+            for n in 0..<3 {
+                let build = try CacheFixture.build(n)
+                records.append(try await cache.commit(key: build.cacheKey, build: build, file: try CacheFixture.stage(CacheFixture.bytes(size: CacheFixture.mib, seed: UInt8(n + 1)), in: cache), expectedDigest: nil))
+                try await Task.sleep(for: .milliseconds(15))
+            }
+        }
+        let smaller = try await CacheFixture.open(root, maxSize: 2 * Int64(CacheFixture.mib))
+        #expect(await smaller.totalSize <= Int64(Double(2 * CacheFixture.mib) * 0.9))
+        #expect(try await smaller.lookup(records[0].key) == nil, "oldest evicted")
+        #expect(try await smaller.lookup(records[1].key) == nil, "next oldest evicted to reach the low-water mark")
+        #expect(try await smaller.lookup(records[2].key) != nil, "newest kept")
+        #expect(CacheFixture.files(under: smaller.artifactsDirectory).count == 1)
+    }
+
     @Test("pinned entries survive eviction")
     func pinnedSurvive() async throws {
         let root = Fixture.temporaryDirectory("prox-cache")
