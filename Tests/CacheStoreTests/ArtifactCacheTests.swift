@@ -185,14 +185,14 @@ struct ArtifactCacheTests {
         var records: [ArtifactRecord] = []
         for n in 0..<3 {
             let build = try CacheFixture.build(n)
-            records.append(try await cache.commit(key: build.cacheKey, build: build, file: try CacheFixture.stage(CacheFixture.bytes(size: CacheFixture.mib, seed: UInt8(n + 1)), in: cache), expectedDigest: nil))
+            records.append(try await CacheFixture.commit(build, size: CacheFixture.mib, seed: UInt8(n + 1), to: cache))
             try await Task.sleep(for: .milliseconds(15))
         }
         #expect(await cache.totalSize == 3 * Int64(CacheFixture.mib))
         #expect(try await cache.lookup(records[0].key) != nil)  // 0 is now the most recent; 1 is the oldest
         try await Task.sleep(for: .milliseconds(15))
         let fourth = try CacheFixture.build(3)
-        let d = try await cache.commit(key: fourth.cacheKey, build: fourth, file: try CacheFixture.stage(CacheFixture.bytes(size: CacheFixture.mib, seed: 4), in: cache), expectedDigest: nil)
+        let d = try await CacheFixture.commit(fourth, size: CacheFixture.mib, seed: 4, to: cache)
 
         #expect(try await cache.lookup(records[1].key) == nil, "the least-recently-used entry is evicted")
         #expect(!FileManager.default.fileExists(atPath: records[1].path))
@@ -214,7 +214,7 @@ struct ArtifactCacheTests {
             let cache = try await CacheFixture.open(root, maxSize: 4 * Int64(CacheFixture.mib))
             for n in 0..<3 {
                 let build = try CacheFixture.build(n)
-                records.append(try await cache.commit(key: build.cacheKey, build: build, file: try CacheFixture.stage(CacheFixture.bytes(size: CacheFixture.mib, seed: UInt8(n + 1)), in: cache), expectedDigest: nil))
+                records.append(try await CacheFixture.commit(build, size: CacheFixture.mib, seed: UInt8(n + 1), to: cache))
                 try await Task.sleep(for: .milliseconds(15))
             }
         }
@@ -234,12 +234,12 @@ struct ArtifactCacheTests {
         var records: [ArtifactRecord] = []
         for n in 0..<3 {
             let build = try CacheFixture.build(n)
-            records.append(try await cache.commit(key: build.cacheKey, build: build, file: try CacheFixture.stage(CacheFixture.bytes(size: CacheFixture.mib, seed: UInt8(n + 1)), in: cache), expectedDigest: nil))
+            records.append(try await CacheFixture.commit(build, size: CacheFixture.mib, seed: UInt8(n + 1), to: cache))
             try await Task.sleep(for: .milliseconds(15))
         }
         try await cache.setPinned(records[0].key, true)  // the oldest, but pinned
         let fourth = try CacheFixture.build(3)
-        _ = try await cache.commit(key: fourth.cacheKey, build: fourth, file: try CacheFixture.stage(CacheFixture.bytes(size: CacheFixture.mib, seed: 4), in: cache), expectedDigest: nil)
+        _ = try await CacheFixture.commit(fourth, size: CacheFixture.mib, seed: 4, to: cache)
         let pinned = try #require(try await cache.lookup(records[0].key))
         #expect(pinned.pinned)
         #expect(try await cache.lookup(records[1].key) == nil)
@@ -255,7 +255,7 @@ struct ArtifactCacheTests {
         var records: [ArtifactRecord] = []
         for n in 0..<3 {
             let build = try CacheFixture.build(n)
-            records.append(try await cache.commit(key: build.cacheKey, build: build, file: try CacheFixture.stage(CacheFixture.bytes(size: CacheFixture.mib, seed: UInt8(n + 1)), in: cache), expectedDigest: nil))
+            records.append(try await CacheFixture.commit(build, size: CacheFixture.mib, seed: UInt8(n + 1), to: cache))
             try await cache.setPinned(records[n].key, true)
         }
         let fourth = try CacheFixture.build(3)
@@ -388,7 +388,7 @@ struct ArtifactCacheTests {
             for n in 0..<3 {
                 let build = try CacheFixture.build(n)
                 keys.append(build.cacheKey)
-                _ = try await cache.commit(key: build.cacheKey, build: build, file: try CacheFixture.stage(CacheFixture.bytes(size: 1000 * (n + 1), seed: UInt8(n)), in: cache), expectedDigest: nil)
+                _ = try await CacheFixture.commit(build, size: 1000 * (n + 1), seed: UInt8(n), to: cache)
             }
         }
         let reopened = try await CacheFixture.open(root)
@@ -405,7 +405,7 @@ struct ArtifactCacheTests {
         var records: [ArtifactRecord] = []
         for n in 0..<3 {
             let build = try CacheFixture.build(n)
-            records.append(try await cache.commit(key: build.cacheKey, build: build, file: try CacheFixture.stage(CacheFixture.bytes(size: CacheFixture.mib, seed: UInt8(n + 1)), in: cache), expectedDigest: nil))
+            records.append(try await CacheFixture.commit(build, size: CacheFixture.mib, seed: UInt8(n + 1), to: cache))
         }
         for record in records { try FileManager.default.removeItem(atPath: record.path) }
         for record in records { #expect(try await cache.lookup(record.key) == nil) }
@@ -464,7 +464,7 @@ struct ArtifactCacheTests {
         for n in 0..<3 {
             let build = try CacheFixture.build(n)
             keys.append(build.cacheKey)
-            _ = try await cache.commit(key: build.cacheKey, build: build, file: try CacheFixture.stage(CacheFixture.bytes(size: 100, seed: UInt8(n)), in: cache), expectedDigest: nil)
+            _ = try await CacheFixture.commit(build, size: 100, seed: UInt8(n), to: cache)
             try await Task.sleep(for: .milliseconds(10))
         }
         _ = try await cache.lookup(keys[0])

@@ -35,6 +35,12 @@ enum CacheFixture {
         return path
     }
 
+    /// Stages `size` bytes made from `seed` and commits them as the artifact of `build`.
+    @discardableResult
+    static func commit(_ build: ResolvedBuild, size: Int, seed: UInt8, to cache: ArtifactCache) async throws -> ArtifactRecord {
+        try await cache.commit(key: build.cacheKey, build: build, file: try stage(bytes(size: size, seed: seed), in: cache), expectedDigest: nil)
+    }
+
     /// `size` bytes that differ for each `seed`.
     static func bytes(size: Int, seed: UInt8) -> [UInt8] {
         var out = [UInt8](repeating: seed, count: size)
