@@ -50,6 +50,16 @@ public struct ModuleSpec: Hashable, Sendable, Codable, CustomStringConvertible {
         try self.init(path: String(path), version: version, replacement: replacement)
     }
 
+    /// The import path with semantic import versioning applied, as xcaddy does: a pinned
+    /// version with major >= 2 adds `/vN` unless the path already has it
+    /// (`github.com/x/y@v2.1.0` is `github.com/x/y/v2`).
+    public var versionedPath: String {
+        guard let v = version, v.major >= 2, v.build != "incompatible",
+            !path.split(separator: "/").contains(Substring("v\(v.major)"))
+        else { return path }
+        return path + "/v\(v.major)"
+    }
+
     public var description: String {
         var text = path
         if let version { text += "@\(version)" }

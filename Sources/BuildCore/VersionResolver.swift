@@ -44,10 +44,7 @@ public actor VersionResolver {
 
     /// Resolves one module spec to an exact version.
     public func resolve(_ spec: ModuleSpec) async throws(ProxError) -> ResolvedModule {
-        var path = spec.path
-        if let v = spec.version, v.major >= 2, v.build != "incompatible", !Self.hasMajorSuffix(path, major: v.major) {
-            path += "/v\(v.major)"  // semantic import versioning, as xcaddy does
-        }
+        let path = spec.versionedPath
         let cacheKey = "\(path)@\(spec.version?.description ?? "latest")"
         if let hit = cache[cacheKey], hit.expires > clock.now {
             return ResolvedModule(path: hit.value.path, module: hit.value.module, version: hit.value.version, replacement: spec.replacement)
@@ -88,9 +85,5 @@ public actor VersionResolver {
             throw ProxError(.upstreamUnavailable, "module proxy gave \(module) the unreadable version \(Platform.quoted(latest))")
         }
         return version
-    }
-
-    static func hasMajorSuffix(_ path: String, major: Int) -> Bool {
-        path.split(separator: "/").contains { $0 == "v\(major)" }
     }
 }

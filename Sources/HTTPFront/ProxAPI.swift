@@ -99,10 +99,10 @@ public struct ProxAPI: Sendable {
     func checkListed(_ request: BuildRequest) async throws(ProxError) {
         guard !options.allowUnlisted else { return }
         for plugin in request.plugins {
-            // `p=github.com/x/y@v2.1.0` names the module github.com/x/y/v2 (semantic import versioning).
+            // `p=github.com/x/y@v2.1.0` names github.com/x/y/v2: either spelling may be listed.
             var listed = await catalog.isListed(plugin.path)
-            if listed == false, let major = plugin.version?.major, major >= 2 {
-                listed = await catalog.isListed(plugin.path + "/v\(major)")
+            if listed == false, plugin.versionedPath != plugin.path {
+                listed = await catalog.isListed(plugin.versionedPath)
             }
             switch listed {
             case true?:

@@ -1,5 +1,6 @@
 import BuildCore
 import Foundation
+import ProxTestSupport
 import Testing
 
 /// Records the order in which waiters got through.
@@ -9,15 +10,6 @@ actor Arrivals {
     var count: Int { order.count }
 }
 
-/// Polls `condition` until it holds (or fails the test after `timeout`).
-func eventually(_ what: String, timeout: Duration = .seconds(10), _ condition: @Sendable () async -> Bool) async {
-    let deadline = ContinuousClock.now.advanced(by: timeout)
-    while ContinuousClock.now < deadline {
-        if await condition() { return }
-        try? await Task.sleep(for: .milliseconds(5))
-    }
-    Issue.record("timed out waiting for \(what)")
-}
 
 @Suite("FIFOSemaphore")
 struct FIFOSemaphoreTests {
@@ -41,12 +33,12 @@ struct FIFOSemaphoreTests {
                 await arrivals.add(n)
             })
             // Make sure waiter n is queued before n + 1 arrives.
-            await eventually("waiter \(n) to queue") { await semaphore.waiting == n + 1 }
+            #expect(await eventually(timeout: .seconds(10)) { await semaphore.waiting == n + 1 }, "waiter \(n) to queue")
         }
         #expect(await arrivals.count == 0)
         for n in 0..<6 {
             await semaphore.release()
-            await eventually("waiter \(n) to wake") { await arrivals.count == n + 1 }
+            #expect(await eventually(timeout: .seconds(10)) { await arrivals.count == n + 1 }, "waiter \(n) to wake")
             #expect(await semaphore.waiting == 5 - n)
         }
         for task in tasks { try await task.value }
@@ -71,17 +63,17 @@ struct FIFOSemaphoreTests {
             try await semaphore.acquire()
             await arrivals.add(0)
         }
-        await eventually("the first waiter to queue") { await semaphore.waiting == 1 }
+        #expect(await eventually(timeout: .seconds(10)) { await semaphore.waiting == 1 }, "the first waiter to queue")
         let second = Task {
             try await semaphore.acquire()
             await arrivals.add(1)
         }
-        await eventually("the second waiter to queue") { await semaphore.waiting == 2 }
+        #expect(await eventually(timeout: .seconds(10)) { await semaphore.waiting == 2 }, "the second waiter to queue")
 
         cancelled.cancel()
         let result = await cancelled.result
         #expect(throws: CancellationError.self) { try result.get() }
-        await eventually("the cancelled waiter to leave") { await semaphore.waiting == 1 }
+        #expect(await eventually(timeout: .seconds(10)) { await semaphore.waiting == 1 }, "the cancelled waiter to leave")
 
         // The next release goes to the second waiter, not to the cancelled one.
         await semaphore.release()

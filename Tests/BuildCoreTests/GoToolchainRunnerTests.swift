@@ -77,6 +77,15 @@ enum GoFixture {
         ResolvedModule(path: path, module: module ?? path, version: try v(version), replacement: replacement)
     }
 
+    /// A work directory for the runner and a directory for its output.
+    static func directories() -> (work: String, output: String) {
+        (Fixture.temporaryDirectory("prox-runner"), Fixture.temporaryDirectory("prox-runner-out"))
+    }
+
+    static func remove(_ directories: String...) {
+        for directory in directories { try? FileManager.default.removeItem(atPath: directory) }
+    }
+
     /// Entries of `directory` named build-* (the runner's temporary directories).
     static func leftovers(in directory: String) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasPrefix("build-") }
@@ -150,12 +159,8 @@ struct GoToolchainRunnerTests {
 
     @Test("a linux/amd64 build with hello runs, lists the plugin and reports the Caddy version")
     func buildHello() async throws {
-        let work = Fixture.temporaryDirectory("prox-runner")
-        let outDir = Fixture.temporaryDirectory("prox-runner-out")
-        defer {
-            try? FileManager.default.removeItem(atPath: work)
-            try? FileManager.default.removeItem(atPath: outDir)
-        }
+        let (work, outDir) = GoFixture.directories()
+        defer { GoFixture.remove(work, outDir) }
         let configuration = try GoFixture.configuration(workDirectory: work)
         let runner = GoToolchainRunner(configuration: configuration)
         let build = try GoFixture.build(plugins: [try GoFixture.module("github.com/proxfixture/hello", "v0.2.0")], goVersion: try await runner.settings().goVersion)
@@ -199,12 +204,8 @@ struct GoToolchainRunnerTests {
 
     @Test("a linux/arm/v6 build is an ARM ELF built with GOARM=6")
     func buildArm6() async throws {
-        let work = Fixture.temporaryDirectory("prox-runner")
-        let outDir = Fixture.temporaryDirectory("prox-runner-out")
-        defer {
-            try? FileManager.default.removeItem(atPath: work)
-            try? FileManager.default.removeItem(atPath: outDir)
-        }
+        let (work, outDir) = GoFixture.directories()
+        defer { GoFixture.remove(work, outDir) }
         let runner = GoToolchainRunner(configuration: try GoFixture.configuration(workDirectory: work))
         let build = try GoFixture.build(arch: "arm", arm: "6", plugins: [
             try GoFixture.module("github.com/proxfixture/multi/handlers", "v1.0.0", module: "github.com/proxfixture/multi"),
@@ -225,12 +226,8 @@ struct GoToolchainRunnerTests {
 
     @Test("a module replacement is applied with go mod edit -replace")
     func replacement() async throws {
-        let work = Fixture.temporaryDirectory("prox-runner")
-        let outDir = Fixture.temporaryDirectory("prox-runner-out")
-        defer {
-            try? FileManager.default.removeItem(atPath: work)
-            try? FileManager.default.removeItem(atPath: outDir)
-        }
+        let (work, outDir) = GoFixture.directories()
+        defer { GoFixture.remove(work, outDir) }
         let runner = GoToolchainRunner(configuration: try GoFixture.configuration(workDirectory: work))
         // hello v0.1.0 replaced by hello v0.2.0: the v0.2.0-only module must be present.
         let spec = try ModuleSpec(parsing: "github.com/proxfixture/hello@v0.1.0=github.com/proxfixture/hello@v0.2.0")
@@ -246,12 +243,8 @@ struct GoToolchainRunnerTests {
 
     @Test("a plugin that does not compile is buildFailed with the compiler's message and no server paths")
     func brokenPlugin() async throws {
-        let work = Fixture.temporaryDirectory("prox-runner")
-        let outDir = Fixture.temporaryDirectory("prox-runner-out")
-        defer {
-            try? FileManager.default.removeItem(atPath: work)
-            try? FileManager.default.removeItem(atPath: outDir)
-        }
+        let (work, outDir) = GoFixture.directories()
+        defer { GoFixture.remove(work, outDir) }
         let runner = GoToolchainRunner(configuration: try GoFixture.configuration(workDirectory: work))
         let build = try GoFixture.build(plugins: [try GoFixture.module("github.com/proxfixture/broken", "v0.1.0")])
         let output = outDir + "/caddy"

@@ -272,7 +272,7 @@ struct BuildCoordinatorTests {
         let build = try CacheFixture.build()
         let record = try await h.coordinator.submit(build, requestedID: "watched")
         // Wait until the runner is blocked mid-build, having logged its first lines.
-        await eventually("the runner to start") { h.logs.events(of: "watched")?.contains { $0.text == "compiling 3" } == true }
+        #expect(await eventually(timeout: .seconds(10)) { h.logs.events(of: "watched")?.contains { $0.text == "compiling 3" } == true }, "the runner to start")
         #expect(await h.coordinator.record("watched")?.isFinished == false)
         let before = try #require(h.logs.events(of: "watched")).count
         let stream = try #require(h.logs.subscribe(to: "watched", after: 0))
@@ -311,7 +311,7 @@ struct BuildCoordinatorTests {
         defer { h.cleanUp() }
         let build = try CacheFixture.build()
         let record = try await h.coordinator.submit(build)
-        await eventually("the runner to start") { h.state.calls == 1 }
+        #expect(await eventually(timeout: .seconds(10)) { h.state.calls == 1 }, "the runner to start")
         let started = ContinuousClock.now
         await h.coordinator.shutdown()
         #expect(ContinuousClock.now - started < .seconds(10))
@@ -353,12 +353,3 @@ struct BuildCoordinatorTests {
     }
 }
 
-/// Polls `condition` until it holds (or records an issue after `timeout`).
-func eventually(_ what: String, timeout: Duration = .seconds(10), _ condition: @Sendable () async -> Bool) async {
-    let deadline = ContinuousClock.now.advanced(by: timeout)
-    while ContinuousClock.now < deadline {
-        if await condition() { return }
-        try? await Task.sleep(for: .milliseconds(5))
-    }
-    Issue.record("timed out waiting for \(what)")
-}

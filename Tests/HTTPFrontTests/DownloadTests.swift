@@ -32,6 +32,8 @@ import Testing
         #expect(first.header("Content-Disposition") == "attachment; filename=\"caddy_linux_amd64_custom\"")
         #expect(first.header("Content-Length") == String(first.body.count))
         #expect(first.header("ETag") == "\"\(first.sha256)\"")
+        let httpDate = #"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$"#
+        #expect(first.header("Last-Modified")?.range(of: httpDate, options: .regularExpression) != nil, "\(first.header("Last-Modified") ?? "none")")
         let digestBytes = stride(from: 0, to: 64, by: 2).map { i -> UInt8 in
             let s = first.sha256.index(first.sha256.startIndex, offsetBy: i)
             return UInt8(first.sha256[s..<first.sha256.index(s, offsetBy: 2)], radix: 16)!
