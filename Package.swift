@@ -13,10 +13,12 @@ let package = Package(
         .library(name: "BuildCore", targets: ["BuildCore"]),
         .library(name: "CacheStore", targets: ["CacheStore"]),
         .library(name: "HTTPFront", targets: ["HTTPFront"]),
+        .library(name: "QueueRedis", targets: ["QueueRedis"]),
         .executable(name: "proxhub", targets: ["proxhub"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -55,12 +57,27 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // hiredis from Debian's libhiredis-dev (0.14: RESP2, blocking calls); its headers
+        // are in /usr/include/hiredis (pkg-config's flags only add -D_FILE_OFFSET_BITS).
+        .systemLibrary(name: "CHiredis"),
+        // Redis adapters: connections, the Streams job queue, per-job log streams, agents.
+        .target(
+            name: "QueueRedis",
+            dependencies: [
+                "BuildCore", "CHiredis",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // The Caddy-compatible HTTP API, live logs and the web UI.
         .target(
             name: "HTTPFront",
             dependencies: [
                 "BuildCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -75,9 +92,13 @@ let package = Package(
         .target(
             name: "ProxCommands",
             dependencies: [
-                "BuildCore", "CacheStore", "HTTPFront",
+                "BuildCore", "CacheStore", "HTTPFront", "QueueRedis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -111,10 +132,20 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "QueueRedisTests",
+            dependencies: [
+                "QueueRedis", "BuildCore", "ProxTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "HTTPFrontTests",
             dependencies: [
-                "HTTPFront", "CacheStore", "BuildCore", "ProxCommands", "ProxTestSupport",
+                "HTTPFront", "CacheStore", "BuildCore", "ProxCommands", "ProxTestSupport", "QueueRedis",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),

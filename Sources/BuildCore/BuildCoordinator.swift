@@ -28,7 +28,7 @@ public struct BuildRecord: Sendable, Codable, Equatable {
 /// running for the same key or submits a new ``BuildJob`` to the ``JobQueue``. Builds run
 /// detached from the requests that caused them: a client that goes away does not cancel
 /// a build others may be waiting for. ``shutdown()`` cancels them all.
-public actor BuildCoordinator {
+public actor BuildCoordinator: BuildService {
     public let store: any ArtifactStore
     public let queue: any JobQueue
     public let logs: any LogBus

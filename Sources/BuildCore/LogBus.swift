@@ -6,12 +6,11 @@ import Foundation
 /// subscriber gets every event after the one it names (replay), then live events, and its
 /// stream ends when the build's log is finished. Logs of old builds may be dropped
 /// (``subscribe(to:after:)`` then returns nil).
-public protocol LogBus: Sendable {
+public protocol LogBus: LogSource {
     /// Starts a build's log. Elapsed times are measured from `start`.
     func open(_ build: String, start: Date)
     func append(_ event: BuildEvent, to build: String)
     func finish(_ build: String)
-    func subscribe(to build: String, after seq: Int) -> AsyncStream<BuildEvent>?
     /// Every event of a build so far (for tests and error messages).
     func events(of build: String) -> [BuildEvent]?
 }

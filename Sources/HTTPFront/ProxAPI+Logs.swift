@@ -11,9 +11,9 @@ extension ProxAPI {
     func logStream(_ request: Request, id: String) async throws -> Response {
         let record = try await self.record(id)
         let after = Int(request.headers[Self.lastEventID] ?? request.uri.queryParameters["after"].map { String($0) } ?? "") ?? 0
-        let events = logs.subscribe(to: record.id, after: after)
+        let events = await logs.subscribe(to: record.id, after: after)
         let heartbeat = options.heartbeat
-        let coordinator = self.coordinator
+        let builds = self.builds
         var headers: HTTPFields = [.contentType: "text/event-stream; charset=utf-8"]
         headers[.cacheControl] = "no-cache"
         headers[Self.accelBuffering] = "no"
@@ -39,7 +39,7 @@ extension ProxAPI {
             for await item in items {
                 try await writer.write(ByteBuffer(string: item.encoded))
             }
-            if let final = await coordinator.record(record.id) {
+            if let final = try? await builds.record(record.id) {
                 let data = String(decoding: try Self.encoder.encode(BuildView(final)), as: UTF8.self)
                 try await writer.write(ByteBuffer(string: "event: result\ndata: \(data)\n\n"))
             }

@@ -24,19 +24,19 @@ public struct ProxAPI: Sendable {
         }
     }
 
-    public let coordinator: BuildCoordinator
+    public let builds: any BuildService
     public let resolver: VersionResolver
     public let settings: BuildSettings
     public let catalog: PackageCatalog
     public let store: any ArtifactStore
-    public let logs: any LogBus
+    public let logs: any LogSource
     public let options: Options
 
     public init(
-        coordinator: BuildCoordinator, resolver: VersionResolver, settings: BuildSettings, catalog: PackageCatalog,
-        store: any ArtifactStore, logs: any LogBus, options: Options
+        builds: any BuildService, resolver: VersionResolver, settings: BuildSettings, catalog: PackageCatalog,
+        store: any ArtifactStore, logs: any LogSource, options: Options
     ) {
-        self.coordinator = coordinator
+        self.builds = builds
         self.resolver = resolver
         self.settings = settings
         self.catalog = catalog
@@ -80,7 +80,7 @@ public struct ProxAPI: Sendable {
         if jobID == nil, let hit = try await store.lookup(resolved.cacheKey) {
             artifact = hit
         } else {
-            let build = try await coordinator.submit(resolved, requestedID: jobID)
+            let build = try await builds.submit(resolved, requestedID: jobID)
             buildID = build.id
             if !build.cached { cache = "miss" }
             artifact = try await waitForArtifact(build.id)
@@ -151,7 +151,7 @@ public struct ProxAPI: Sendable {
         )
         try await checkListed(buildRequest)
         let resolved = try await resolver.resolve(buildRequest, settings: settings)
-        let record = try await coordinator.submit(resolved, requestedID: submission.job_id)
+        let record = try await builds.submit(resolved, requestedID: submission.job_id)
         var response = try Self.json(Envelope(status_code: 202, result: BuildView(record)), status: .accepted)
         response.headers[.location] = "/api/builds/\(record.id)"
         return response
@@ -159,7 +159,7 @@ public struct ProxAPI: Sendable {
 
     func recentBuilds(_ request: Request) async throws -> Response {
         let limit = min(max(request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? 50, 1), 500)
-        let records = await coordinator.recent(limit: limit)
+        let records = try await builds.recent(limit: limit)
         return try Self.json(Envelope(status_code: 200, result: records.map(BuildView.init)))
     }
 
@@ -179,7 +179,7 @@ public struct ProxAPI: Sendable {
     /// Waits for a build's artifact; its failure is reported with the build's id.
     private func waitForArtifact(_ id: String) async throws(APIError) -> ArtifactRecord {
         do {
-            return try await coordinator.wait(for: id)
+            return try await builds.wait(for: id)
         } catch {
             throw APIError(error, id: id)
         }
@@ -187,7 +187,7 @@ public struct ProxAPI: Sendable {
 
     func record(_ id: String) async throws -> BuildRecord {
         try BuildCoordinator.validateID(id)
-        guard let record = await coordinator.record(id) else { throw ProxError(.notFound, "no build with id \(id)") }
+        guard let record = try await builds.record(id) else { throw ProxError(.notFound, "no build with id \(id)") }
         return record
     }
 

@@ -13,7 +13,7 @@ import UnixSignals
 public struct Hub: Sendable {
     public let configuration: HubConfiguration
     public let store: ArtifactCache
-    public let coordinator: BuildCoordinator
+    public let builds: any BuildService
     public let catalog: PackageCatalog
     public let api: ProxAPI
     public let logger: Logger
@@ -40,7 +40,7 @@ public struct Hub: Sendable {
         let resolver = VersionResolver(proxy: try ModuleProxy(goproxy: configuration.goproxy), ttl: configuration.resolveTTL)
         let catalog = PackageCatalog(endpoint: configuration.packageEndpoint, documents: store, refreshInterval: configuration.catalogRefresh, logger: logger)
         let api = ProxAPI(
-            coordinator: coordinator, resolver: resolver, settings: settings, catalog: catalog, store: store, logs: logs,
+            builds: coordinator, resolver: resolver, settings: settings, catalog: catalog, store: store, logs: logs,
             options: .init(
                 policy: .init(allowReplacements: configuration.allowReplacements), allowUnlisted: configuration.allowUnlisted,
                 verifyOnRead: configuration.verifyOnRead, heartbeat: configuration.sseHeartbeat
@@ -54,7 +54,7 @@ public struct Hub: Sendable {
                 "cacheRepairs": "\(recovery)",
             ]
         )
-        return Hub(configuration: configuration, store: store, coordinator: coordinator, catalog: catalog, api: api, logger: logger)
+        return Hub(configuration: configuration, store: store, builds: coordinator, catalog: catalog, api: api, logger: logger)
     }
 
     /// The HTTP application. `onServerRunning` receives the bound port.
@@ -79,7 +79,7 @@ public struct Hub: Sendable {
                 services: [
                     .init(service: application(onServerRunning: onServerRunning)),
                     .init(service: CatalogRefresher(catalog: catalog)),
-                    .init(service: BuildShutdown(coordinator: coordinator)),
+                    .init(service: BuildShutdown(builds: builds)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
@@ -107,9 +107,9 @@ struct CatalogRefresher: Service {
 /// On graceful shutdown (it is shut down first, being last in the group), refuses new
 /// builds and cancels the running ones, so waiting requests end and the server can stop.
 struct BuildShutdown: Service {
-    let coordinator: BuildCoordinator
+    let builds: any BuildService
     func run() async throws {
         try? await gracefulShutdown()
-        await coordinator.shutdown()
+        await builds.shutdown()
     }
 }

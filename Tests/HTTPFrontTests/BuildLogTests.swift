@@ -51,7 +51,7 @@ import Testing
         #expect(submitted.header("Location") == "/api/builds/\(id)")
 
         // Join once the build is running and has logged its first steps, but is not done.
-        let logs = hub.hub.api.logs
+        let logs = try #require(hub.hub.api.logs as? MemoryLogBus)
         #expect(try await eventually { (logs.events(of: id)?.contains { $0.step == .build } ?? false) })
         let state = try await hub.get("/api/builds/\(id)")
         #expect((try state.json()["result"] as? [String: Any])?["state"] as? String == "running")

@@ -76,7 +76,7 @@ struct LiveHub {
     }
 
     /// Builds started by this hub's coordinator (joins and cache hits excluded).
-    var buildsStarted: Int { get async { await hub.coordinator.startedBuildCount } }
+    var buildsStarted: Int { get async { await hub.builds.startedBuildCount } }
 }
 
 /// Runs an executable and returns its standard output.

@@ -1,0 +1,36 @@
+/// Where builds are started, joined, watched and waited for: the seam between the HTTP
+/// API and whatever runs builds.
+///
+/// ``BuildCoordinator`` is the in-process implementation (standalone mode); QueueRedis's
+/// `RedisBuildService` keeps the same state in Redis so that several hubs and agents share
+/// it (hub mode).
+///
+/// Contract:
+/// - ``submit(_:requestedID:)`` returns at once with the build's record: a new build, the
+///   build already in flight for the same cache key (one build per key at a time, joined
+///   by every request that needs it), or a `succeeded` record when the artifact is
+///   already cached. `requestedID` lets a client choose the id it will watch; an id already
+///   used by a build of another key is `.invalidRequest`.
+/// - ``wait(for:)`` returns the build's artifact from the ``ArtifactStore`` once it is
+///   there, or throws the build's error. A caller that goes away does not cancel the build.
+/// - ``record(_:)`` returns nil for an unknown id (ids are forgotten after a while).
+/// - Every method throws `.unavailable` when the state it needs cannot be reached (Redis
+///   down); nothing is lost by that: the caller may retry.
+public protocol BuildService: Sendable {
+    func submit(_ build: ResolvedBuild, requestedID: String?) async throws(ProxError) -> BuildRecord
+    func wait(for id: String) async throws(ProxError) -> ArtifactRecord
+    func record(_ id: String) async throws(ProxError) -> BuildRecord?
+    /// The most recent builds, newest first.
+    func recent(limit: Int) async throws(ProxError) -> [BuildRecord]
+    /// Builds this instance started (cache hits and joins excluded).
+    var startedBuildCount: Int { get async }
+    /// Stops taking builds; in-process builds are cancelled, queued ones stay queued.
+    func shutdown() async
+}
+
+/// Where a build's log is read from (SSE, WebSocket): every event after `seq`, then live
+/// events; the stream ends when the build's log is finished. Nil when the build's log is
+/// unknown or has expired.
+public protocol LogSource: Sendable {
+    func subscribe(to build: String, after seq: Int) async -> AsyncStream<BuildEvent>?
+}

@@ -1,0 +1,357 @@
+import CHiredis
+import Dispatch
+import Foundation
+import Logging
+
+/// Where and how to reach Redis.
+public struct RedisConfiguration: Sendable, Equatable {
+    public var host: String
+    public var port: Int
+    /// A Redis 6 ACL user; nil for the default user.
+    public var username: String?
+    public var password: String?
+    public var connectTimeout: Duration
+    /// Limit for one ordinary command. Blocking commands pass their own, longer limit.
+    public var commandTimeout: Duration
+
+    public init(
+        host: String = "localhost", port: Int = 6379, username: String? = nil, password: String? = nil,
+        connectTimeout: Duration = .seconds(2), commandTimeout: Duration = .seconds(5)
+    ) {
+        self.host = host
+        self.port = port
+        self.username = username
+        self.password = password
+        self.connectTimeout = connectTimeout
+        self.commandTimeout = commandTimeout
+    }
+
+    /// `host:port`, for messages.
+    public var address: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
+/// One reply, as Redis 2's protocol (RESP2, all hiredis 0.14 speaks) gives it.
+public enum RedisReply: Sendable, Equatable {
+    case null
+    case status(String)
+    case integer(Int64)
+    case bulk([UInt8])
+    case array([RedisReply])
+
+    /// The reply as text (bulk, status or integer).
+    public var string: String? {
+        switch self {
+        case .bulk(let bytes): String(decoding: bytes, as: UTF8.self)
+        case .status(let text): text
+        case .integer(let n): String(n)
+        default: nil
+        }
+    }
+
+    public var int: Int64? {
+        switch self {
+        case .integer(let n): n
+        case .bulk, .status: string.flatMap { Int64($0) }
+        default: nil
+        }
+    }
+
+    public var array: [RedisReply]? {
+        if case .array(let items) = self { return items }
+        return nil
+    }
+
+    public var isNull: Bool { self == .null }
+}
+
+/// What went wrong talking to Redis.
+public struct RedisError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// Redis could not be reached, or the connection broke (the command may or may not
+        /// have run). The connection reconnects by itself on the next command.
+        case connection
+        /// Redis refused the credentials (AUTH): retrying will not help.
+        case authentication
+        /// Redis ran the command and answered with an error reply.
+        case server
+    }
+
+    public let kind: Kind
+    public let message: String
+
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { message }
+}
+
+/// An argument of a Redis command: text or raw bytes, sent binary-safe.
+public protocol RedisArgument: Sendable {
+    var redisBytes: [UInt8] { get }
+}
+extension String: RedisArgument { public var redisBytes: [UInt8] { Array(utf8) } }
+extension Int: RedisArgument { public var redisBytes: [UInt8] { Array(String(self).utf8) } }
+extension Int64: RedisArgument { public var redisBytes: [UInt8] { Array(String(self).utf8) } }
+extension Array: RedisArgument where Element == UInt8 { public var redisBytes: [UInt8] { self } }
+
+/// One connection to Redis over hiredis's blocking API.
+///
+/// hiredis calls block, so they never run on Swift's cooperative pool: each connection
+/// owns a serial dispatch queue and every call on its context happens there, one at a time
+/// (a hiredis context is not thread-safe). After any I/O error or timeout the context is
+/// discarded (hiredis leaves it unusable); the next command connects anew, setting the
+/// timeout and sending AUTH again, which `redisReconnect` would not do. Failed connects
+/// back off (100 ms doubling to 5 s): while backing off, commands fail at once with a
+/// `.connection` error instead of each waiting for a connect timeout.
+public final class RedisConnection: @unchecked Sendable {
+    public let configuration: RedisConfiguration
+    private let queue: DispatchQueue
+    private let logger: Logger
+    // Touched only on `queue`.
+    private var context: UnsafeMutablePointer<redisContext>?
+    private var retryAt: ContinuousClock.Instant?
+    private var backoff: Duration = .milliseconds(100)
+    private var lastFailure: RedisError?
+    private var currentTimeout: Duration?
+    private var closed = false
+
+    public init(configuration: RedisConfiguration, name: String = "redis", logger: Logger = Logger(label: "prox.redis")) {
+        self.configuration = configuration
+        self.queue = DispatchQueue(label: "prox.redis.\(name)")
+        self.logger = logger
+    }
+
+    deinit {
+        if let context { redisFree(context) }
+    }
+
+    /// Connects now (normally the first command does): start-up uses this to fail early
+    /// with a clear message, e.g. on wrong credentials.
+    public func connect() async throws(RedisError) {
+        _ = try await send(["PING"])
+    }
+
+    /// Runs one command. `timeout` overrides the configured command timeout (blocking
+    /// commands such as `XREADGROUP ... BLOCK n` must pass more than their block time).
+    public func send(_ arguments: [any RedisArgument], timeout: Duration? = nil) async throws(RedisError) -> RedisReply {
+        let replies = try await pipeline([arguments], timeout: timeout)
+        return replies[0]
+    }
+
+    /// Sends several commands in one round trip and returns their replies in order. An
+    /// error reply to any of them throws a `.server` error (the others still ran).
+    public func pipeline(_ commands: [[any RedisArgument]], timeout: Duration? = nil) async throws(RedisError) -> [RedisReply] {
+        let arguments = commands.map { $0.map(\.redisBytes) }
+        let result: Result<[RedisReply], RedisError> = await withCheckedContinuation { continuation in
+            queue.async {
+                continuation.resume(returning: self.perform(arguments, timeout: timeout ?? self.configuration.commandTimeout))
+            }
+        }
+        return try result.get()
+    }
+
+    /// Closes the connection; later commands fail.
+    public func close() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            queue.async {
+                self.closed = true
+                if let context = self.context { redisFree(context) }
+                self.context = nil
+                continuation.resume()
+            }
+        }
+    }
+
+    // MARK: - On the queue
+
+    private func perform(_ commands: [[[UInt8]]], timeout: Duration) -> Result<[RedisReply], RedisError> {
+        if closed { return .failure(RedisError(.connection, "the connection to Redis at \(configuration.address) is closed")) }
+        let context: UnsafeMutablePointer<redisContext>
+        switch connected() {
+        case .success(let c): context = c
+        case .failure(let error): return .failure(error)
+        }
+        if currentTimeout != timeout {
+            guard redisSetTimeout(context, Self.timeval(timeout)) == REDIS_OK else { return .failure(broken(context)) }
+            currentTimeout = timeout
+        }
+        for command in commands {
+            let appended = Self.withArgv(command) { argc, argv, lengths in redisAppendCommandArgv(context, argc, argv, lengths) }
+            guard appended == REDIS_OK else { return .failure(broken(context)) }
+        }
+        var replies: [RedisReply] = []
+        var serverError: RedisError?
+        for _ in commands {
+            var raw: UnsafeMutableRawPointer?
+            guard redisGetReply(context, &raw) == REDIS_OK, let raw else { return .failure(broken(context)) }
+            let reply = raw.assumingMemoryBound(to: redisReply.self)
+            defer { freeReplyObject(raw) }
+            switch Self.convert(reply) {
+            case .success(let value): replies.append(value)
+            case .failure(let error):
+                serverError = serverError ?? error
+                replies.append(.null)
+            }
+        }
+        if let serverError { return .failure(serverError) }
+        return .success(replies)
+    }
+
+    /// The live context, connecting (and authenticating) first when there is none.
+    private func connected() -> Result<UnsafeMutablePointer<redisContext>, RedisError> {
+        if let context { return .success(context) }
+        let now = ContinuousClock.now
+        if let retryAt, now < retryAt, let lastFailure {
+            return .failure(lastFailure)
+        }
+        switch open() {
+        case .success(let context):
+            if lastFailure != nil {
+                logger.notice("reconnected to Redis", metadata: ["redis": "\(configuration.address)"])
+            }
+            self.context = context
+            retryAt = nil
+            lastFailure = nil
+            backoff = .milliseconds(100)
+            return .success(context)
+        case .failure(let error):
+            if lastFailure == nil {
+                logger.warning("cannot reach Redis", metadata: ["redis": "\(configuration.address)", "error": "\(error.message)"])
+            }
+            lastFailure = error
+            retryAt = now + backoff
+            backoff = min(backoff * 2, .seconds(5))
+            return .failure(error)
+        }
+    }
+
+    private func open() -> Result<UnsafeMutablePointer<redisContext>, RedisError> {
+        guard let context = redisConnectWithTimeout(configuration.host, Int32(configuration.port), Self.timeval(configuration.connectTimeout)) else {
+            return .failure(RedisError(.connection, "cannot connect to Redis at \(configuration.address): out of memory"))
+        }
+        if context.pointee.err != 0 {
+            let reason = Self.errorText(context)
+            redisFree(context)
+            return .failure(RedisError(.connection, "cannot connect to Redis at \(configuration.address): \(reason) (check --redis-host and --redis-port, and that redis-server is running)"))
+        }
+        redisEnableKeepAlive(context)
+        currentTimeout = nil
+        if let password = configuration.password, !password.isEmpty {
+            var auth: [[UInt8]] = [Array("AUTH".utf8)]
+            if let username = configuration.username, !username.isEmpty { auth.append(Array(username.utf8)) }
+            auth.append(Array(password.utf8))
+            guard redisSetTimeout(context, Self.timeval(configuration.commandTimeout)) == REDIS_OK else {
+                let reason = Self.errorText(context)
+                redisFree(context)
+                return .failure(RedisError(.connection, "cannot configure the connection to Redis at \(configuration.address): \(reason)"))
+            }
+            currentTimeout = configuration.commandTimeout
+            let raw = Self.withArgv(auth) { argc, argv, lengths in redisCommandArgv(context, argc, argv, lengths) }
+            guard let raw else {
+                let reason = Self.errorText(context)
+                redisFree(context)
+                return .failure(RedisError(.connection, "Redis at \(configuration.address) closed the connection during AUTH: \(reason)"))
+            }
+            let reply = raw.assumingMemoryBound(to: redisReply.self)
+            defer { freeReplyObject(raw) }
+            if reply.pointee.type == REDIS_REPLY_ERROR {
+                let text = reply.pointee.str.map { String(cString: $0) } ?? "error"
+                redisFree(context)
+                let who = configuration.username.map { "user \($0)" } ?? "the default user"
+                return .failure(RedisError(.authentication, "Redis at \(configuration.address) refused the credentials of \(who): \(text) (check --redis-username and --redis-password)"))
+            }
+        } else if let username = configuration.username, !username.isEmpty {
+            redisFree(context)
+            return .failure(RedisError(.authentication, "--redis-username \(username) needs --redis-password"))
+        }
+        return .success(context)
+    }
+
+    /// Discards a context after an I/O error or timeout and describes the failure.
+    private func broken(_ context: UnsafeMutablePointer<redisContext>) -> RedisError {
+        let reason = Self.errorText(context)
+        redisFree(context)
+        self.context = nil
+        currentTimeout = nil
+        let error = RedisError(.connection, "lost the connection to Redis at \(configuration.address): \(reason)")
+        logger.warning("Redis connection lost", metadata: ["redis": "\(configuration.address)", "error": "\(reason)"])
+        lastFailure = error
+        retryAt = nil  // reconnect at once on the next command; back off only if that fails
+        return error
+    }
+
+    // MARK: - hiredis glue
+
+    private static func timeval(_ duration: Duration) -> Glibc.timeval {
+        let (seconds, attoseconds) = duration.components
+        return Glibc.timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
+    }
+
+    private static func errorText(_ context: UnsafeMutablePointer<redisContext>) -> String {
+        let text = withUnsafeBytes(of: context.pointee.errstr) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+        if text.isEmpty || text == "Resource temporarily unavailable" { return text.isEmpty ? "I/O error" : "timed out" }
+        return text
+    }
+
+    private static func withArgv<R>(_ arguments: [[UInt8]], _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R) -> R {
+        // Copies every argument into one buffer so the pointers stay valid for the call.
+        var buffer: [CChar] = []
+        var offsets: [Int] = []
+        var lengths: [Int] = []
+        for argument in arguments {
+            offsets.append(buffer.count)
+            lengths.append(argument.count)
+            buffer.append(contentsOf: argument.map { CChar(bitPattern: $0) })
+            buffer.append(0)
+        }
+        return buffer.withUnsafeBufferPointer { storage in
+            var argv: [UnsafePointer<CChar>?] = offsets.map { storage.baseAddress! + $0 }
+            return argv.withUnsafeMutableBufferPointer { argvPointer in
+                lengths.withUnsafeBufferPointer { lengthPointer in
+                    body(Int32(arguments.count), argvPointer.baseAddress!, lengthPointer.baseAddress!)
+                }
+            }
+        }
+    }
+
+    private static func convert(_ reply: UnsafeMutablePointer<redisReply>) -> Result<RedisReply, RedisError> {
+        let r = reply.pointee
+        switch r.type {
+        case REDIS_REPLY_NIL:
+            return .success(.null)
+        case REDIS_REPLY_INTEGER:
+            return .success(.integer(Int64(r.integer)))
+        case REDIS_REPLY_STATUS:
+            return .success(.status(String(decoding: bytes(r), as: UTF8.self)))
+        case REDIS_REPLY_STRING:
+            return .success(.bulk(bytes(r)))
+        case REDIS_REPLY_ERROR:
+            return .failure(RedisError(.server, String(decoding: bytes(r), as: UTF8.self)))
+        case REDIS_REPLY_ARRAY:
+            var items: [RedisReply] = []
+            items.reserveCapacity(r.elements)
+            for index in 0..<r.elements {
+                guard let element = r.element[index] else {
+                    items.append(.null)
+                    continue
+                }
+                switch convert(element) {
+                case .success(let item): items.append(item)
+                case .failure(let error): return .failure(error)
+                }
+            }
+            return .success(.array(items))
+        default:
+            return .failure(RedisError(.server, "unexpected reply type \(r.type)"))
+        }
+    }
+
+    private static func bytes(_ r: redisReply) -> [UInt8] {
+        guard let str = r.str, r.len > 0 else { return [] }
+        return str.withMemoryRebound(to: UInt8.self, capacity: r.len) { Array(UnsafeBufferPointer(start: $0, count: r.len)) }
+    }
+}
