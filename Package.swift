@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "HTTPFront", targets: ["HTTPFront"]),
         .library(name: "QueueRedis", targets: ["QueueRedis"]),
         .executable(name: "proxhub", targets: ["proxhub"]),
+        .executable(name: "proxagent", targets: ["proxagent"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -108,6 +109,11 @@ let package = Package(
         ),
         .executableTarget(
             name: "proxhub",
+            dependencies: ["ProxCommands", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "proxagent",
             dependencies: ["ProxCommands", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strictSettings
         ),

@@ -17,6 +17,28 @@ public struct BuildRecord: Sendable, Codable, Equatable {
     public var error: ProxError?
     public var digest: String?
     public var size: Int64?
+    /// Hub mode: the hub the agent delivered the artifact to.
+    public var origin: String?
+    /// Hub mode: how many times an agent has started the build.
+    public var attempts: Int?
+
+    public init(
+        id: String, key: CacheKey, build: ResolvedBuild, state: State, cached: Bool, worker: String? = nil, createdAt: Date,
+        startedAt: Date? = nil, finishedAt: Date? = nil, error: ProxError? = nil, digest: String? = nil, size: Int64? = nil
+    ) {
+        self.id = id
+        self.key = key
+        self.build = build
+        self.state = state
+        self.cached = cached
+        self.worker = worker
+        self.createdAt = createdAt
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.error = error
+        self.digest = digest
+        self.size = size
+    }
 
     public var isFinished: Bool { [.succeeded, .failed, .cancelled].contains(state) }
 }
@@ -212,7 +234,8 @@ public actor BuildCoordinator: BuildService {
         }
     }
 
-    static func newID() -> String {
+    /// A new build id: 16 lower-case hex digits.
+    public static func newID() -> String {
         UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16).description
     }
 

@@ -15,12 +15,22 @@ public struct ProxAPI: Sendable {
         public var verifyOnRead: Bool
         /// Comment lines sent on idle SSE streams.
         public var heartbeat: Duration
+        /// The token agents (and other hubs) must send to push or fetch artifacts; nil
+        /// refuses every push.
+        public var pushToken: String?
+        /// The largest artifact a push may deliver (the cache quota).
+        public var maxArtifactSize: Int64
 
-        public init(policy: BuildRequest.Policy = .init(), allowUnlisted: Bool = false, verifyOnRead: Bool = false, heartbeat: Duration = .seconds(15)) {
+        public init(
+            policy: BuildRequest.Policy = .init(), allowUnlisted: Bool = false, verifyOnRead: Bool = false, heartbeat: Duration = .seconds(15),
+            pushToken: String? = nil, maxArtifactSize: Int64 = 10_000_000_000
+        ) {
             self.policy = policy
             self.allowUnlisted = allowUnlisted
             self.verifyOnRead = verifyOnRead
             self.heartbeat = heartbeat
+            self.pushToken = pushToken
+            self.maxArtifactSize = maxArtifactSize
         }
     }
 
@@ -58,6 +68,7 @@ public struct ProxAPI: Sendable {
         router.get("/api/builds/{id}/artifact") { request, context in try await self.artifact(request, id: context.parameters.require("id")) }
         router.head("/api/builds/{id}/artifact") { request, context in try await self.artifact(request, id: context.parameters.require("id")) }
         router.get("/healthz") { _, _ in try await self.health() }
+        addInternalRoutes(to: router)
     }
 
     // MARK: - Download

@@ -5,6 +5,7 @@ import HTTPFront
 import Hummingbird
 import Logging
 import NIOCore
+import QueueRedis
 import ServiceLifecycle
 import UnixSignals
 
@@ -17,9 +18,13 @@ public struct Hub: Sendable {
     public let catalog: PackageCatalog
     public let api: ProxAPI
     public let logger: Logger
+    /// Services of the mode (hub mode: the log relay and the marker keeper).
+    let services: [any Service]
 
-    /// Opens the cache (repairing it), asks the Go toolchain for its version and wires the parts.
-    /// `goCacheRoot` overrides where GOMODCACHE and GOCACHE live (default: `<data>/go`).
+    /// Opens the cache (repairing it) and wires the parts for the configured mode:
+    /// standalone (builds in this process with the Go toolchain) or hub (builds queued on
+    /// Redis for agents). `goCacheRoot` overrides where GOMODCACHE and GOCACHE live
+    /// (default: `<data>/go`).
     public static func make(configuration: HubConfiguration, logger: Logger, goCacheRoot: String? = nil) async throws -> Hub {
         let root = URL(fileURLWithPath: configuration.dataDirectory).standardizedFileURL.path
         let goRoot = goCacheRoot ?? root + "/go"
@@ -32,29 +37,80 @@ public struct Hub: Sendable {
                 timeout: configuration.buildTimeout
             )
         )
-        let settings = try await runner.settings()
         let store = try await ArtifactCache(configuration: .init(root: root + "/cache", maxSize: configuration.cacheMaxSize), logger: logger)
-        let logs = MemoryLogBus()
-        let queue = LocalJobQueue(runner: runner, store: store, slots: configuration.simultaneousJobs)
-        let coordinator = BuildCoordinator(store: store, queue: queue, logs: logs)
+        let settings: BuildSettings
+        let builds: any BuildService
+        let logs: any LogSource
+        var services: [any Service] = []
+        if configuration.hub {
+            settings = try await hubSettings(configuration, runner: runner)
+            let redis = RedisClient(configuration: configuration.redis.configuration, connections: 4, name: "hub", logger: logger)
+            try await checkRedis(redis, logger: logger)
+            let schema = RedisSchema()
+            let relay = RedisLogRelay(client: redis, schema: schema, logger: logger)
+            let fetcher = PeerArtifactFetcher(store: store, pushToken: configuration.pushToken, maxSize: configuration.cacheMaxSize, logger: logger)
+            let service = RedisBuildService(
+                client: redis, schema: schema, store: store, relay: relay, logger: logger,
+                fetch: { origin, record, digest throws(ProxError) in try await fetcher.fetch(origin: origin, record: record, digest: digest) }
+            )
+            builds = service
+            logs = relay
+            services = [relay, MarkerKeeper(builds: service)]
+            if configuration.pushToken?.isEmpty ?? true {
+                logger.warning("hub mode without --push-token: agents cannot deliver artifacts, so no build can finish")
+            }
+        } else {
+            settings = try await runner.settings()
+            let memoryLogs = MemoryLogBus()
+            let queue = LocalJobQueue(runner: runner, store: store, slots: configuration.simultaneousJobs)
+            builds = BuildCoordinator(store: store, queue: queue, logs: memoryLogs)
+            logs = memoryLogs
+        }
         let resolver = VersionResolver(proxy: try ModuleProxy(goproxy: configuration.goproxy), ttl: configuration.resolveTTL)
         let catalog = PackageCatalog(endpoint: configuration.packageEndpoint, documents: store, refreshInterval: configuration.catalogRefresh, logger: logger)
         let api = ProxAPI(
-            builds: coordinator, resolver: resolver, settings: settings, catalog: catalog, store: store, logs: logs,
+            builds: builds, resolver: resolver, settings: settings, catalog: catalog, store: store, logs: logs,
             options: .init(
                 policy: .init(allowReplacements: configuration.allowReplacements), allowUnlisted: configuration.allowUnlisted,
-                verifyOnRead: configuration.verifyOnRead, heartbeat: configuration.sseHeartbeat
+                verifyOnRead: configuration.verifyOnRead, heartbeat: configuration.sseHeartbeat,
+                pushToken: configuration.pushToken, maxArtifactSize: configuration.cacheMaxSize
             )
         )
         let recovery = await store.recovery
         logger.info(
             "proxhub ready",
             metadata: [
-                "go": "\(settings.goVersion)", "data": "\(root)", "goproxy": "\(configuration.goproxy)",
-                "cacheRepairs": "\(recovery)",
+                "mode": "\(configuration.hub ? "hub" : "standalone")", "go": "\(settings.goVersion)", "data": "\(root)",
+                "goproxy": "\(configuration.goproxy)", "cacheRepairs": "\(recovery)",
             ]
         )
-        return Hub(configuration: configuration, store: store, builds: coordinator, catalog: catalog, api: api, logger: logger)
+        return Hub(
+            configuration: configuration, store: store, builds: builds, catalog: catalog, api: api, logger: logger, services: services
+        )
+    }
+
+    /// The Go version keyed into every build in hub mode: `--go-version`, else the version
+    /// of `--go` if it runs here.
+    static func hubSettings(_ configuration: HubConfiguration, runner: GoToolchainRunner) async throws -> BuildSettings {
+        if let goVersion = configuration.goVersion { return BuildSettings(goVersion: goVersion) }
+        do {
+            return try await runner.settings()
+        } catch {
+            throw ConfigurationError(
+                "hub mode needs the Go version the agents build with: give --go-version (PB_GO_VERSION), e.g. go1.23.5, or --go pointing at that Go (\(error.message))"
+            )
+        }
+    }
+
+    /// Fails start-up on wrong credentials; an unreachable Redis only warns (the hub serves
+    /// cached builds and reconnects by itself).
+    static func checkRedis(_ redis: RedisClient, logger: Logger) async throws {
+        do throws(RedisError) {
+            try await redis.connect()
+        } catch {
+            if error.kind == .authentication { throw ConfigurationError(error.message) }
+            logger.warning("Redis is not reachable yet: cached builds are served, new builds get 503 until it is", metadata: ["error": "\(error.message)"])
+        }
     }
 
     /// The HTTP application. `onServerRunning` receives the bound port.
@@ -79,6 +135,7 @@ public struct Hub: Sendable {
                 services: [
                     .init(service: application(onServerRunning: onServerRunning)),
                     .init(service: CatalogRefresher(catalog: catalog)),
+                ] + services.map { .init(service: $0) } + [
                     .init(service: BuildShutdown(builds: builds)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
@@ -111,5 +168,16 @@ struct BuildShutdown: Service {
     func run() async throws {
         try? await gracefulShutdown()
         await builds.shutdown()
+    }
+}
+
+/// Hub mode: keeps the in-flight markers of queued builds alive (see
+/// ``RedisBuildService/keepMarkersAlive()``).
+struct MarkerKeeper: Service {
+    let builds: RedisBuildService
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await builds.keepMarkersAlive()
+        }
     }
 }

@@ -36,6 +36,22 @@ public struct ProxHubCommand: AsyncParsableCommand {
     var sseHeartbeat: String?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (PB_LOG_LEVEL). Default: info")
     var logLevel: String?
+    @Option(name: .customLong("redis-host"), help: "Hub mode: Redis host (PB_REDIS_HOST). Default: localhost")
+    var redisHost: String?
+    @Option(name: .customLong("redis-port"), help: "Hub mode: Redis port (PB_REDIS_PORT). Default: 6379")
+    var redisPort: String?
+    @Option(name: .customLong("redis-username"), help: "Hub mode: Redis ACL user (PB_REDIS_USERNAME).")
+    var redisUsername: String?
+    @Option(name: .customLong("redis-password"), help: "Hub mode: Redis password (PB_REDIS_PASSWORD).")
+    var redisPassword: String?
+    @Option(name: .customLong("push-token"), help: "Token agents must send to push artifacts (PB_PUSH_TOKEN). Without it, pushes are refused.")
+    var pushToken: String?
+    @Option(name: .customLong("go-version"), help: "Hub mode: the Go version agents build with, e.g. go1.23.5 (PB_GO_VERSION). Default: that of --go")
+    var goVersion: String?
+    @Flag(name: .customLong("hub"), help: "Hub mode: serve and queue builds on Redis for proxagents; build nothing here (PB_HUB).")
+    var hub = false
+    @Flag(name: .customLong("agent"), help: "prox-builder's agent mode: use the proxagent command instead (PB_AGENT).")
+    var agent = false
     @Flag(name: .customLong("allow-unlisted"), help: "Build packages that are not in the catalog (PB_ALLOW_UNLISTED).")
     var allowUnlisted = false
     @Flag(name: .customLong("allow-replacements"), help: "Accept path=module@version replacements (PB_ALLOW_REPLACEMENTS).")
@@ -52,9 +68,11 @@ public struct ProxHubCommand: AsyncParsableCommand {
             ("--package-endpoint", packageEndpoint), ("--goproxy", goproxy), ("--go", go),
             ("--simultaneous-jobs", simultaneousJobs), ("--build-timeout", buildTimeout), ("--cache-max-size", cacheMaxSize),
             ("--catalog-refresh", catalogRefresh), ("--resolve-ttl", resolveTTL), ("--sse-heartbeat", sseHeartbeat), ("--log-level", logLevel),
+            ("--redis-host", redisHost), ("--redis-port", redisPort), ("--redis-username", redisUsername), ("--redis-password", redisPassword),
+            ("--push-token", pushToken), ("--go-version", goVersion),
         ]
         for case let (name, value?) in options { flags[name] = value }
-        for (name, on) in [("--allow-unlisted", allowUnlisted), ("--allow-replacements", allowReplacements), ("--verify-on-read", verifyOnRead)] where on {
+        for (name, on) in [("--allow-unlisted", allowUnlisted), ("--allow-replacements", allowReplacements), ("--verify-on-read", verifyOnRead), ("--hub", hub), ("--agent", agent)] where on {
             flags[name] = "true"
         }
         return flags

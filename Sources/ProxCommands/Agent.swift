@@ -1,0 +1,65 @@
+import BuildCore
+import Foundation
+import Logging
+import QueueRedis
+import ServiceLifecycle
+import UnixSignals
+
+/// A build agent: the Go toolchain, a Redis job consumer and an uploader to the hub.
+/// `proxagent` runs one; tests build one with a test configuration.
+public struct Agent: Sendable {
+    public let configuration: AgentConfiguration
+    public let worker: RedisAgent
+    public let logger: Logger
+
+    /// Asks the Go toolchain for its version (jobs are taken from the queue of that
+    /// version only) and checks Redis: wrong credentials stop the start; an unreachable
+    /// Redis is waited for. `goCacheRoot` overrides where GOMODCACHE and GOCACHE live.
+    public static func make(configuration: AgentConfiguration, logger: Logger, goCacheRoot: String? = nil) async throws -> Agent {
+        let root = URL(fileURLWithPath: configuration.workDirectory).standardizedFileURL.path
+        let goRoot = goCacheRoot ?? root + "/go"
+        let buildDirectory = root + "/builds"
+        try? FileManager.default.removeItem(atPath: buildDirectory)  // left by a crash: never reused
+        try FileManager.default.createDirectory(atPath: buildDirectory, withIntermediateDirectories: true)
+        let runner = GoToolchainRunner(
+            configuration: .init(
+                goExecutable: configuration.goExecutable, goproxy: configuration.goproxy,
+                moduleCache: goRoot + "/mod", buildCache: goRoot + "/cache", workDirectory: buildDirectory + "/work",
+                timeout: configuration.buildTimeout
+            )
+        )
+        let settings = try await runner.settings()
+        let worker = RedisAgent(
+            options: .init(
+                name: configuration.name, slots: configuration.simultaneousJobs, maxAttempts: configuration.maxAttempts,
+                lease: configuration.jobLease, shutdownTimeout: configuration.shutdownTimeout
+            ),
+            goVersion: settings.goVersion, runner: runner,
+            delivery: HubUploader(hubURL: configuration.hubURL, pushToken: configuration.pushToken, timeout: .seconds(600)),
+            redis: configuration.redis.configuration, workDirectory: buildDirectory, logger: logger
+        )
+        do throws(RedisError) {
+            try await worker.connect()
+        } catch {
+            if error.kind == .authentication { throw ConfigurationError(error.message) }
+            logger.warning("Redis is not reachable yet: waiting for it", metadata: ["error": "\(error.message)"])
+        }
+        logger.info(
+            "proxagent ready",
+            metadata: ["go": "\(settings.goVersion)", "hub": "\(configuration.hubURL)", "redis": "\(configuration.redis.configuration.address)"]
+        )
+        return Agent(configuration: configuration, worker: worker, logger: logger)
+    }
+
+    /// The agent's service group: SIGTERM/SIGINT stop taking jobs; running builds get
+    /// `--shutdown-timeout` to finish before they are handed back to the queue.
+    public func serviceGroup() -> ServiceGroup {
+        ServiceGroup(
+            configuration: .init(services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        )
+    }
+
+    public func run() async throws {
+        try await serviceGroup().run()
+    }
+}

@@ -1,0 +1,87 @@
+import BuildCore
+import Foundation
+
+/// Everything `proxagent` is configured with: defaults, then flags, then `PB_*`
+/// variables (which win), then one ``validate()``.
+public struct AgentConfiguration: Sendable, Equatable {
+    public var redis = RedisSettings()
+    /// The hub the agent pushes artifacts to, e.g. `http://hub.internal:8080`.
+    public var hubURL = ""
+    public var pushToken = ""
+    public var simultaneousJobs = 2
+    public var goExecutable = "go"
+    public var goproxy = ProcessInfo.processInfo.environment["GOPROXY"].flatMap { $0.isEmpty ? nil : $0 } ?? "https://proxy.golang.org,direct"
+    /// Warm GOMODCACHE/GOCACHE and build directories.
+    public var workDirectory = "./agent-data"
+    public var buildTimeout: Duration = .seconds(600)
+    public var maxAttempts = 3
+    public var jobLease: Duration = .seconds(30)
+    public var shutdownTimeout: Duration = .seconds(60)
+    public var name = AgentConfiguration.defaultName
+    public var logLevel = "info"
+
+    public init() {}
+
+    /// `<host name>-<pid>`: unique per running agent, readable in build records.
+    public static var defaultName: String {
+        let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "agent"
+        return "\(host)-\(getpid())"
+    }
+
+    static let settings: [Setting<AgentConfiguration>] =
+        RedisSettings.settings(\.redis) + [
+            Setting(flag: "--hub-url", env: "PB_HUB_URL") { c, v throws(ConfigurationError) in
+                c.hubURL = v.hasSuffix("/") ? String(v.dropLast()) : v
+            },
+            Setting(flag: "--push-token", env: "PB_PUSH_TOKEN") { c, v throws(ConfigurationError) in c.pushToken = v },
+            Setting(flag: "--simultaneous-jobs", env: "PB_SIMULTANEOUS_JOBS") { c, v throws(ConfigurationError) in
+                c.simultaneousJobs = try SettingValue.integer(v, in: 1...256, "--simultaneous-jobs", "PB_SIMULTANEOUS_JOBS")
+            },
+            Setting(flag: "--go", env: "PB_GO") { c, v throws(ConfigurationError) in c.goExecutable = v },
+            Setting(flag: "--goproxy", env: "PB_GOPROXY") { c, v throws(ConfigurationError) in c.goproxy = v },
+            Setting(flag: "--work-dir", env: "PB_WORK_DIR") { c, v throws(ConfigurationError) in c.workDirectory = v },
+            Setting(flag: "--build-timeout", env: "PB_BUILD_TIMEOUT") { c, v throws(ConfigurationError) in
+                c.buildTimeout = try SettingValue.duration(v, "--build-timeout", "PB_BUILD_TIMEOUT")
+            },
+            Setting(flag: "--max-attempts", env: "PB_MAX_ATTEMPTS") { c, v throws(ConfigurationError) in
+                c.maxAttempts = try SettingValue.integer(v, in: 1...100, "--max-attempts", "PB_MAX_ATTEMPTS")
+            },
+            Setting(flag: "--job-lease", env: "PB_JOB_LEASE") { c, v throws(ConfigurationError) in
+                c.jobLease = try SettingValue.duration(v, "--job-lease", "PB_JOB_LEASE")
+            },
+            Setting(flag: "--shutdown-timeout", env: "PB_SHUTDOWN_TIMEOUT") { c, v throws(ConfigurationError) in
+                c.shutdownTimeout = try SettingValue.duration(v, "--shutdown-timeout", "PB_SHUTDOWN_TIMEOUT")
+            },
+            Setting(flag: "--agent-name", env: "PB_AGENT_NAME") { c, v throws(ConfigurationError) in c.name = v },
+            Setting(flag: "--log-level", env: "PB_LOG_LEVEL") { c, v throws(ConfigurationError) in
+                c.logLevel = try SettingValue.logLevel(v)
+            },
+        ]
+
+    public static func resolve(flags: [String: String], environment: [String: String]) throws(ConfigurationError) -> AgentConfiguration {
+        let configuration = try Setting.apply(settings, to: AgentConfiguration(), flags: flags, environment: environment)
+        try configuration.validate()
+        return configuration
+    }
+
+    public func validate() throws(ConfigurationError) {
+        try redis.validate()
+        guard let url = URL(string: hubURL), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+            throw ConfigurationError("--hub-url/PB_HUB_URL is required: the hub's address as http(s)://host:port, where agents push artifacts")
+        }
+        if pushToken.isEmpty {
+            throw ConfigurationError("--push-token/PB_PUSH_TOKEN is required: the same token the hub was started with")
+        }
+        if workDirectory.isEmpty { throw ConfigurationError("--work-dir/PB_WORK_DIR is empty: give a directory for Go caches and builds") }
+        do {
+            _ = try ModuleProxy(goproxy: goproxy)
+        } catch {
+            throw ConfigurationError("--goproxy/PB_GOPROXY: \(error.message)")
+        }
+        if buildTimeout < .seconds(1) { throw ConfigurationError("--build-timeout/PB_BUILD_TIMEOUT must be at least 1 second") }
+        if jobLease < .seconds(1) { throw ConfigurationError("--job-lease/PB_JOB_LEASE must be at least 1 second") }
+        guard !name.isEmpty, name.utf8.count <= 64, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
+            throw ConfigurationError("--agent-name/PB_AGENT_NAME: \(name) must be 1 to 64 letters, digits, '-', '_' or '.'")
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+
+/// A configuration problem, reported at start-up naming the flag and its variable.
+public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// One settable value of a configuration: its flag, its `PB_*` environment variable, and
+/// how to apply a value.
+struct Setting<Configuration>: Sendable {
+    let flag: String
+    let env: String
+    let apply: @Sendable (inout Configuration, String) throws(ConfigurationError) -> Void
+
+    init(flag: String, env: String, apply: @escaping @Sendable (inout Configuration, String) throws(ConfigurationError) -> Void) {
+        self.flag = flag
+        self.env = env
+        self.apply = apply
+    }
+
+    /// Defaults first (`base`), then the flags, then the environment, which wins (as in
+    /// prox-builder); empty variables are ignored.
+    static func apply(
+        _ settings: [Setting], to base: Configuration, flags: [String: String], environment: [String: String]
+    ) throws(ConfigurationError) -> Configuration {
+        var configuration = base
+        for setting in settings {
+            if let value = flags[setting.flag] { try setting.apply(&configuration, value) }
+        }
+        for setting in settings {
+            if let value = environment[setting.env], !value.isEmpty { try setting.apply(&configuration, value) }
+        }
+        return configuration
+    }
+}
+
+/// Parsers for setting values; each error names the flag and the variable.
+enum SettingValue {
+    static func logLevel(_ v: String) throws(ConfigurationError) -> String {
+        guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(v) else {
+            throw ConfigurationError("--log-level/PB_LOG_LEVEL: \(v) is not one of trace, debug, info, notice, warning, error, critical")
+        }
+        return v
+    }
+
+
+    static func integer(_ v: String, in range: ClosedRange<Int>, _ flag: String, _ env: String) throws(ConfigurationError) -> Int {
+        guard let n = Int(v.trimmingCharacters(in: .whitespaces)), range.contains(n) else {
+            throw ConfigurationError("\(flag)/\(env): \(v) is not a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return n
+    }
+
+    static func boolean(_ v: String, _ flag: String, _ env: String) throws(ConfigurationError) -> Bool {
+        switch v.lowercased() {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off": return false
+        default: throw ConfigurationError("\(flag)/\(env): \(v) is not a boolean (true/false, 1/0, yes/no, on/off)")
+        }
+    }
+
+    /// `600`, `600s`, `10m`, `1h`.
+    static func duration(_ v: String, _ flag: String, _ env: String) throws(ConfigurationError) -> Duration {
+        let text = v.trimmingCharacters(in: .whitespaces).lowercased()
+        let units: [(String, Int)] = [("ms", 0), ("s", 1), ("m", 60), ("h", 3600)]
+        for (suffix, factor) in units where text.hasSuffix(suffix) {
+            if let n = Int(text.dropLast(suffix.count)), n >= 0 {
+                return factor == 0 ? .milliseconds(n) : .seconds(n * factor)
+            }
+        }
+        if let n = Int(text), n >= 0 { return .seconds(n) }
+        throw ConfigurationError("\(flag)/\(env): \(v) is not a duration (seconds, or with a unit: 90s, 10m, 1h)")
+    }
+
+    /// `10GB`, `500MB`, `1GiB`, `1048576`.
+    static func byteSize(_ v: String, _ flag: String, _ env: String) throws(ConfigurationError) -> Int64 {
+        let text = v.trimmingCharacters(in: .whitespaces).uppercased()
+        let units: [(String, Int64)] = [
+            ("KIB", 1 << 10), ("MIB", 1 << 20), ("GIB", 1 << 30), ("TIB", 1 << 40),
+            ("KB", 1_000), ("MB", 1_000_000), ("GB", 1_000_000_000), ("TB", 1_000_000_000_000), ("B", 1),
+        ]
+        for (suffix, factor) in units where text.hasSuffix(suffix) {
+            let number = text.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)
+            if let n = Double(number), n > 0 { return Int64(n * Double(factor)) }
+        }
+        if let n = Int64(text), n > 0 { return n }
+        throw ConfigurationError("\(flag)/\(env): \(v) is not a size (bytes, or with a unit: 500MB, 10GB, 1GiB)")
+    }
+}

@@ -1,0 +1,492 @@
+import BuildCore
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Hands a finished artifact to the hub. Returns the hub URL where it now lives (recorded
+/// as the build's `origin`, so other hubs can fetch it from there).
+///
+/// Contract: returns only when the hub has committed the artifact to its cache after
+/// checking `digest`; throws `.unavailable` for failures worth retrying (hub down,
+/// timeouts) and any other kind for failures that will not go away by retrying (bad
+/// credentials, digest refused).
+public protocol ArtifactDelivery: Sendable {
+    func deliver(_ job: BuildJob, file: String, digest: String, size: Int64) async throws(ProxError) -> String
+}
+
+/// `proxagent`'s worker: takes build jobs from the Redis stream, at most `slots` at a
+/// time, first in first out, runs them with a ``BuildRunner``, streams their logs to Redis
+/// and delivers the artifacts to the hub.
+///
+/// - Jobs: `XAUTOCLAIM` first (jobs whose agent stopped renewing its lease, oldest first),
+///   then `XREADGROUP ... >` (new jobs), never more than the free slots.
+/// - Lease: every `lease / 3` a heartbeat resets the idle time of this agent's claims and
+///   renews their in-flight markers; a build another agent has reclaimed is stopped.
+/// - A job is acknowledged only when its artifact is in the hub's cache or its failure is
+///   recorded (one script, ``RedisScripts/complete``).
+/// - Graceful shutdown: no new jobs; running ones get `shutdownTimeout` to finish, then are
+///   cancelled and handed back to the queue for another agent.
+public final class RedisAgent: Service, Sendable {
+    public struct Options: Sendable {
+        public var name: String
+        public var slots: Int
+        public var maxAttempts: Int
+        public var lease: Duration
+        public var shutdownTimeout: Duration
+        /// How long a finished artifact's delivery is retried while the hub is unreachable.
+        public var deliveryTimeout: Duration
+        /// Block time of one `XREADGROUP` wait (also how quickly shutdown is noticed).
+        public var pollInterval: Duration
+
+        public init(
+            name: String, slots: Int = 2, maxAttempts: Int = 3, lease: Duration = .seconds(30),
+            shutdownTimeout: Duration = .seconds(60), deliveryTimeout: Duration = .seconds(600), pollInterval: Duration = .seconds(2)
+        ) {
+            self.name = name
+            self.slots = slots
+            self.maxAttempts = maxAttempts
+            self.lease = lease
+            self.shutdownTimeout = shutdownTimeout
+            self.deliveryTimeout = deliveryTimeout
+            self.pollInterval = pollInterval
+        }
+    }
+
+    private enum StopReason { case lost, shutdown }
+    private struct Running {
+        let entry: String
+        /// Cancels the build; nil until the build has started.
+        var cancel: (@Sendable () -> Void)?
+        var stopReason: StopReason?
+    }
+    private struct State {
+        var running: [String: Running] = [:]
+        var shuttingDown = false
+        var completed = 0
+    }
+
+    public let options: Options
+    public let goVersion: String
+    private let runner: any BuildRunner
+    private let delivery: any ArtifactDelivery
+    private let client: RedisClient
+    private let fetcher: RedisConnection
+    private let schema: RedisSchema
+    private let stream: String
+    private let workDirectory: String
+    private let logger: Logger
+    private let state = Mutex(State())
+    private let slotFreed: AsyncStream<Void>.Continuation
+    private let slotFreedStream: AsyncStream<Void>
+
+    public init(
+        options: Options, goVersion: String, runner: any BuildRunner, delivery: any ArtifactDelivery,
+        redis: RedisConfiguration, schema: RedisSchema = RedisSchema(), workDirectory: String, logger: Logger
+    ) {
+        self.options = options
+        self.goVersion = goVersion
+        self.runner = runner
+        self.delivery = delivery
+        self.client = RedisClient(configuration: redis, connections: 2, name: "agent", logger: logger)
+        self.fetcher = RedisConnection(configuration: redis, name: "agent.fetch", logger: logger)
+        self.schema = schema
+        self.stream = schema.jobs(goVersion: goVersion)
+        self.workDirectory = workDirectory
+        var logger = logger
+        logger[metadataKey: "agent"] = "\(options.name)"
+        self.logger = logger
+        (slotFreedStream, slotFreed) = AsyncStream.makeStream(of: Void.self)
+    }
+
+    /// Checks Redis (address, credentials) and creates the consumer group: start-up calls
+    /// this to fail early with a clear message.
+    public func connect() async throws(RedisError) {
+        try await client.connect()
+        try await createGroup()
+    }
+
+    /// Jobs finished here (succeeded or failed), for tests and logs.
+    public var completedJobs: Int { state.withLock { $0.completed } }
+
+    public func run() async throws {
+        logger.info("agent started", metadata: ["go": "\(goVersion)", "slots": "\(options.slots)", "stream": "\(stream)"])
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.heartbeats() }
+            await withGracefulShutdownHandler {
+                await self.takeJobs()
+            } onGracefulShutdown: {
+                self.state.withLock { $0.shuttingDown = true }
+                self.slotFreed.yield()
+            }
+            await self.drain()
+            group.cancelAll()
+        }
+        _ = try? await client.send(["HDEL", schema.agents, options.name])
+        await client.close()
+        await fetcher.close()
+        logger.info("agent stopped")
+    }
+
+    // MARK: - Taking jobs
+
+    private func takeJobs() async {
+        var backoff: Duration = .milliseconds(200)
+        var slotSignals = slotFreedStream.makeAsyncIterator()
+        await withDiscardingTaskGroup { jobs in
+            while true {
+                let (stopping, busy) = state.withLock { ($0.shuttingDown, $0.running.count) }
+                if stopping || Task.isCancelled { break }
+                let free = options.slots - busy
+                if free <= 0 {
+                    _ = await slotSignals.next()
+                    continue
+                }
+                let entries: [(String, [String: String])]
+                do throws(RedisError) {
+                    entries = try await take(free)
+                    backoff = .milliseconds(200)
+                } catch {
+                    if error.message.contains("NOGROUP") {
+                        try? await createGroup()
+                    } else {
+                        logger.warning("cannot take jobs: \(error.message)")
+                        try? await Task.sleep(for: backoff)
+                        backoff = min(backoff * 2, .seconds(5))
+                    }
+                    continue
+                }
+                for (entry, fields) in entries {
+                    guard let id = fields["build"] else {
+                        _ = try? await client.pipeline([["XACK", stream, RedisSchema.group, entry], ["XDEL", stream, entry]])
+                        continue
+                    }
+                    state.withLock { $0.running[id] = Running(entry: entry) }
+                    jobs.addTask {
+                        await self.execute(id: id, entry: entry, fields: fields)
+                        self.state.withLock { $0.running[id] = nil }
+                        self.slotFreed.yield()
+                    }
+                }
+            }
+            // Jobs that were taken while shutdown began wait in `drain()`.
+            await drain()
+        }
+    }
+
+    /// Reclaimed jobs first (their lease ran out: oldest work first), then new ones.
+    private func take(_ count: Int) async throws(RedisError) -> [(String, [String: String])] {
+        var taken: [(String, [String: String])] = []
+        var cursor = "0-0"
+        for _ in 0..<10 where taken.count < count {
+            let reply = try await client.send([
+                "XAUTOCLAIM", stream, RedisSchema.group, options.name, RedisSchema.milliseconds(options.lease), cursor,
+                "COUNT", count - taken.count,
+            ])
+            guard let parts = reply.array, parts.count >= 2 else { break }
+            for item in parts[1].array ?? [] {
+                guard let entry = item.array, entry.count == 2, let id = entry[0].string else { continue }
+                taken.append((id, entry[1].fields))
+            }
+            cursor = parts[0].string ?? "0-0"
+            if cursor == "0-0" { break }
+        }
+        if !taken.isEmpty {
+            logger.notice("reclaimed jobs of an unresponsive agent", metadata: ["entries": "\(taken.map(\.0))"])
+        }
+        guard taken.count < count else { return taken }
+        var read: [any RedisArgument] = ["XREADGROUP", "GROUP", RedisSchema.group, options.name, "COUNT", count - taken.count]
+        if taken.isEmpty { read += ["BLOCK", RedisSchema.milliseconds(options.pollInterval)] }
+        read += ["STREAMS", stream, ">"]
+        let reply = try await fetcher.send(read, timeout: options.pollInterval + .seconds(5))
+        for streamReply in reply.array ?? [] {
+            guard let pair = streamReply.array, pair.count == 2 else { continue }
+            for item in pair[1].array ?? [] {
+                guard let entry = item.array, entry.count == 2, let id = entry[0].string else { continue }
+                taken.append((id, entry[1].fields))
+            }
+        }
+        return taken
+    }
+
+    private func createGroup() async throws(RedisError) {
+        do throws(RedisError) {
+            _ = try await client.send(["XGROUP", "CREATE", stream, RedisSchema.group, "0", "MKSTREAM"])
+        } catch where error.kind == .server && error.message.hasPrefix("BUSYGROUP") {
+            return
+        }
+    }
+
+    // MARK: - One job
+
+    private func execute(id: String, entry: String, fields: [String: String]) async {
+        var logger = self.logger
+        logger[metadataKey: "build"] = "\(id)"
+        guard let text = fields["job"], let job = try? JSONDecoder.prox.decode(BuildJob.self, from: Data(text.utf8)), job.id == id,
+            job.build.settings.goVersion == goVersion
+        else {
+            logger.error("dropping an unreadable job entry", metadata: ["entry": "\(entry)"])
+            await record(id: id, entry: entry, .failure(ProxError(.internal, "the job in the queue could not be read by agent \(options.name)")), logger: logger)
+            return
+        }
+        let now = RedisBuildService.milliseconds(Date())
+        let started: RedisReply
+        do throws(RedisError) {
+            started = try await client.eval(RedisScripts.start, [
+                schema.prefix, id, options.name, now, options.maxAttempts, stream, RedisSchema.group, entry,
+                RedisSchema.seconds(schema.logTTL), RedisSchema.seconds(schema.recordTTL), RedisSchema.milliseconds(schema.markerTTL),
+            ])
+        } catch {
+            // Left pending: it is reclaimed (by this agent or another) once its lease runs out.
+            logger.warning("cannot start the job: \(error.message)")
+            return
+        }
+        guard started.array?.first?.string == "started" else {
+            logger.notice("job not started", metadata: ["outcome": "\(started.array?.compactMap(\.string) ?? [])"])
+            return
+        }
+        logger.info("build started", metadata: ["attempt": "\(started.array?.last?.string ?? "?")"])
+
+        let log = JobLog(id: id, agent: options.name, client: client, schema: schema, start: job.enqueuedAt, logger: logger)
+        let writer = Task { await log.run() }
+        let build = Task { await self.build(job, log: log) }
+        let stopReason = state.withLock { state -> StopReason? in
+            state.running[id]?.cancel = { build.cancel() }
+            return state.running[id]?.stopReason
+        }
+        if stopReason != nil { build.cancel() }
+        let outcome = await build.value
+        log.finish()
+        await writer.value
+
+        let reason = state.withLock { $0.running[id]?.stopReason }
+        if log.lost || reason == .lost {
+            logger.notice("build taken over by another agent: its result here is dropped")
+            return
+        }
+        if reason == .shutdown {
+            await handBack(id: id, entry: entry, logger: logger)
+            return
+        }
+        await record(id: id, entry: entry, outcome, logger: logger)
+    }
+
+    /// Builds, then delivers: the artifact's digest and hub URL, or the failure.
+    private func build(_ job: BuildJob, log: JobLog) async -> Result<(digest: String, size: Int64, origin: String), ProxError> {
+        let directory = workDirectory + "/out"
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let output = directory + "/\(job.id)-\(UUID().uuidString.prefix(8))" + (job.build.platform.os == "windows" ? ".exe" : "")
+        defer { unlink(output) }
+        do throws(ProxError) {
+            try await runner.build(job.build, output: output, events: { log.append($0) })
+            let (digest, size) = try await FileDigest.sha256(ofFileAt: output)
+            log.append(BuildEvent(step: .commit, stream: .info, text: "delivering the artifact to the hub: sha256 \(digest), \(size) bytes"))
+            let origin = try await deliver(job, file: output, digest: digest, size: size, log: log)
+            return .success((digest, size, origin))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Delivers with retries (1 s doubling to 15 s) while the hub is unreachable.
+    private func deliver(_ job: BuildJob, file: String, digest: String, size: Int64, log: JobLog) async throws(ProxError) -> String {
+        let deadline = ContinuousClock.now + options.deliveryTimeout
+        var pause: Duration = .seconds(1)
+        while true {
+            do throws(ProxError) {
+                return try await delivery.deliver(job, file: file, digest: digest, size: size)
+            } catch {
+                guard error.kind == .unavailable, !Task.isCancelled, ContinuousClock.now + pause < deadline else { throw error }
+                log.append(BuildEvent(step: .commit, stream: .info, text: "the hub did not take the artifact (\(error.message)): retrying in \(pause)"))
+                try? await Task.sleep(for: pause)
+                pause = min(pause * 2, .seconds(15))
+            }
+        }
+    }
+
+    /// Records the result and acknowledges the job, retrying while Redis is unreachable
+    /// (the heartbeat keeps the lease meanwhile).
+    private func record(id: String, entry: String, _ outcome: Result<(digest: String, size: Int64, origin: String), ProxError>, logger: Logger) async {
+        let now = RedisBuildService.milliseconds(Date())
+        var arguments: [any RedisArgument] = [
+            schema.prefix, id, options.name, "", now, RedisSchema.seconds(schema.logTTL), RedisSchema.seconds(schema.recordTTL),
+            stream, RedisSchema.group, entry,
+        ]
+        switch outcome {
+        case .success(let artifact):
+            arguments[3] = "succeeded"
+            arguments += [artifact.digest, String(artifact.size), artifact.origin, "", "build succeeded on agent \(options.name): sha256 \(artifact.digest), \(artifact.size) bytes"]
+        case .failure(let error):
+            let state = error.kind == .cancelled ? "cancelled" : "failed"
+            arguments[3] = state
+            let errorJSON = (try? RedisBuildService.json(error)) ?? "{}"
+            arguments += ["", "", "", errorJSON, "build \(state) on agent \(options.name): \(error.message)"]
+        }
+        var pause: Duration = .milliseconds(200)
+        for _ in 0..<200 {
+            do throws(RedisError) {
+                let reply = try await client.eval(RedisScripts.complete, arguments)
+                if reply.string != "ok" { logger.notice("result not recorded: the build is no longer this agent's") }
+                state.withLock { $0.completed += 1 }
+                logger.info("build finished", metadata: ["state": "\(arguments[3])"])
+                return
+            } catch {
+                if error.kind == .server && !error.message.contains("LOADING") {
+                    logger.error("cannot record the result: \(error.message)")
+                    return
+                }
+                try? await Task.sleep(for: pause)
+                pause = min(pause * 2, .seconds(5))
+            }
+        }
+        logger.error("gave up recording the result: Redis unreachable; the job will be reclaimed and run again")
+    }
+
+    private func handBack(id: String, entry: String, logger: Logger) async {
+        let now = RedisBuildService.milliseconds(Date())
+        let reply = try? await client.eval(RedisScripts.handBack, [
+            schema.prefix, id, options.name, stream, RedisSchema.group, entry, now, RedisSchema.milliseconds(options.lease) * 100,
+        ])
+        logger.notice("build handed back to the queue", metadata: ["outcome": "\(reply?.string ?? "redis unreachable: reclaimed when its lease runs out")"])
+    }
+
+    // MARK: - Lease
+
+    private func heartbeats() async {
+        let interval = options.lease / 3
+        while !Task.isCancelled {
+            let claims = state.withLock { $0.running.map { ($0.key, $0.value.entry) } }
+            var arguments: [any RedisArgument] = [schema.prefix, options.name, stream, RedisSchema.group, RedisSchema.milliseconds(schema.markerTTL)]
+            for (id, entry) in claims { arguments += [id, entry] }
+            let status = #"{"go":"\#(goVersion)","slots":\#(options.slots),"running":\#(claims.count),"seen":\#(RedisBuildService.milliseconds(Date()))}"#
+            do throws(RedisError) {
+                let replies = try await client.pipeline([
+                    ["EVAL", RedisScripts.heartbeat.source, 0] + arguments,
+                    ["HSET", schema.agents, options.name, status],
+                ])
+                let lost = replies[0].array?.compactMap(\.string) ?? []
+                let stopped = state.withLock { state -> [@Sendable () -> Void] in
+                    lost.compactMap { id in
+                        // A job whose start has not been recorded yet is not lost.
+                        guard let cancel = state.running[id]?.cancel else { return nil }
+                        state.running[id]?.stopReason = .lost
+                        return cancel
+                    }
+                }
+                if !stopped.isEmpty { logger.warning("lost the lease of \(stopped.count) build(s): stopping them") }
+                stopped.forEach { $0() }
+            } catch {
+                logger.warning("heartbeat failed: \(error.message)")
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+
+    /// Waits up to the shutdown timeout for running builds, then cancels them (they are
+    /// handed back).
+    private func drain() async {
+        let deadline = ContinuousClock.now + options.shutdownTimeout
+        while ContinuousClock.now < deadline {
+            if state.withLock({ $0.running.isEmpty }) { return }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        let cancels = state.withLock { state -> [@Sendable () -> Void] in
+            for id in state.running.keys { state.running[id]?.stopReason = .shutdown }
+            return state.running.values.compactMap(\.cancel)
+        }
+        if !cancels.isEmpty { logger.notice("shutdown timeout: handing back \(cancels.count) build(s)") }
+        cancels.forEach { $0() }
+        while !state.withLock({ $0.running.isEmpty }) { try? await Task.sleep(for: .milliseconds(50)) }
+    }
+}
+
+/// One running build's log on its way to Redis: appended without blocking, sent in
+/// order, in batches of whatever has accumulated, by ``run()``; retried while Redis is
+/// unreachable.
+final class JobLog: Sendable {
+    private struct Buffer {
+        var lines: [String] = []
+        var finished = false
+    }
+    private let id: String
+    private let agent: String
+    private let client: RedisClient
+    private let schema: RedisSchema
+    private let start: Date
+    private let logger: Logger
+    private let buffer = Mutex(Buffer())
+    private let signals: AsyncStream<Void>
+    private let signal: AsyncStream<Void>.Continuation
+    private let lostFlag = Atomic<Bool>(false)
+
+    init(id: String, agent: String, client: RedisClient, schema: RedisSchema, start: Date, logger: Logger) {
+        self.id = id
+        self.agent = agent
+        self.client = client
+        self.schema = schema
+        self.start = start
+        self.logger = logger
+        (signals, signal) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// True once Redis said the build belongs to another agent now.
+    var lost: Bool { lostFlag.load(ordering: .relaxed) }
+
+    func append(_ event: BuildEvent) {
+        var event = event
+        event.elapsed = (Date().timeIntervalSince(start) * 1000).rounded() / 1000
+        guard let line = try? RedisBuildService.json(event) else { return }
+        buffer.withLock { $0.lines.append(line) }
+        signal.yield()
+    }
+
+    /// No more lines: ``run()`` returns once the last ones are sent.
+    func finish() {
+        buffer.withLock { $0.finished = true }
+        signal.yield()
+    }
+
+    func run() async {
+        var wakeups = signals.makeAsyncIterator()
+        while true {
+            let (batch, finished) = buffer.withLock { buffer -> ([String], Bool) in
+                let batch = Array(buffer.lines.prefix(500))
+                buffer.lines.removeFirst(batch.count)
+                return (batch, buffer.finished && buffer.lines.isEmpty)
+            }
+            if !batch.isEmpty {
+                if await !send(batch) { return }
+            } else if finished {
+                return
+            } else {
+                _ = await wakeups.next()
+            }
+        }
+    }
+
+    /// Sends one batch; false when the build is no longer this agent's.
+    private func send(_ batch: [String]) async -> Bool {
+        guard !lost else { return false }
+        var pause: Duration = .milliseconds(100)
+        for _ in 0..<100 {
+            do throws(RedisError) {
+                let now = RedisBuildService.milliseconds(Date())
+                let reply = try await client.eval(RedisScripts.append, [schema.prefix, id, agent, schema.maxLogLines, now] + batch)
+                if reply.int == -1 {
+                    lostFlag.store(true, ordering: .relaxed)
+                    return false
+                }
+                return true
+            } catch {
+                if error.kind == .server {
+                    logger.error("cannot write the build log: \(error.message)")
+                    return true
+                }
+                try? await Task.sleep(for: pause)
+                pause = min(pause * 2, .seconds(2))
+            }
+        }
+        logger.warning("dropped \(batch.count) log line(s): Redis unreachable")
+        return true
+    }
+}

@@ -1,0 +1,232 @@
+import BuildCore
+import Foundation
+import Logging
+
+/// The hub's ``BuildService`` in hub mode: builds are queued on a Redis stream for
+/// `proxagent`s, and everything about them (state, attempts, logs, the in-flight marker
+/// of each cache key) lives in Redis, so any hub can answer for any build and two hubs
+/// given the same request at once still run one build.
+///
+/// Artifacts arrive in this hub's ``ArtifactStore`` when an agent pushes them (see
+/// `PUT /api/internal/builds/{id}/artifact`). A build pushed to another hub is fetched
+/// from there on first use with ``ArtifactFetcher``, verified against the digest its
+/// agent recorded.
+public actor RedisBuildService: BuildService {
+    /// Copies the artifact of a finished build from the hub that received it (`origin`)
+    /// into this hub's store, checking `digest`; nil when that hub does not have it.
+    public typealias ArtifactFetcher = @Sendable (_ origin: String, _ record: BuildRecord, _ digest: String) async throws(ProxError) -> ArtifactRecord?
+
+    public nonisolated let client: RedisClient
+    public nonisolated let schema: RedisSchema
+    public nonisolated let store: any ArtifactStore
+    public nonisolated let relay: RedisLogRelay
+    private let fetch: ArtifactFetcher
+    private let logger: Logger
+    /// How long a waiting request rides out a Redis outage before it fails.
+    private let outageGrace: Duration
+    private var started = 0
+    private var fetches: [CacheKey: Task<ArtifactRecord?, any Error>] = [:]
+    private var accepting = true
+
+    public init(
+        client: RedisClient, schema: RedisSchema, store: any ArtifactStore, relay: RedisLogRelay, logger: Logger,
+        outageGrace: Duration = .seconds(30), fetch: @escaping ArtifactFetcher
+    ) {
+        self.client = client
+        self.schema = schema
+        self.store = store
+        self.relay = relay
+        self.logger = logger
+        self.outageGrace = outageGrace
+        self.fetch = fetch
+    }
+
+    public var startedBuildCount: Int { started }
+
+    public func submit(_ build: ResolvedBuild, requestedID: String?) async throws(ProxError) -> BuildRecord {
+        if let requestedID { try BuildCoordinator.validateID(requestedID) }
+        guard accepting else { throw ProxError(.unavailable, "the server is shutting down: retry on another instance") }
+        let key = build.cacheKey
+        let hit = try await store.lookup(key)
+        let id = BuildCoordinator.newID()
+        let now = Date()
+        let job = BuildJob(id: id, build: build, enqueuedAt: now)
+        var lines = ["build \(id) queued: Caddy \(build.caddyVersion) for \(build.platform), \(build.settings.goVersion)"]
+        lines += build.plugins.map { "plugin \($0.path) \($0.module)@\($0.version)" + ($0.replacement.map { " => \($0)" } ?? "") }
+        let arguments: [any RedisArgument] = [
+            schema.prefix, key.hex, id, requestedID ?? "", try Self.json(build), Self.milliseconds(now),
+            schema.jobs(goVersion: build.settings.goVersion), RedisSchema.milliseconds(schema.markerTTL),
+            hit?.digest ?? "", hit.map { String($0.size) } ?? "", try Self.json(job), schema.recentLimit,
+            RedisSchema.seconds(schema.recordTTL), RedisSchema.seconds(schema.logTTL),
+        ] + lines
+        let reply = try await redisCall { () throws(RedisError) in try await client.eval(RedisScripts.submit, arguments) }
+        guard let items = reply.array, items.count == 2, let outcome = items[0].string, let buildID = items[1].string else {
+            throw ProxError(.internal, "unexpected reply from the submit script: \(reply)")
+        }
+        switch outcome {
+        case "conflict":
+            throw .invalid("job_id \(requestedID ?? buildID) is already used by another build: choose a new job_id")
+        case "created":
+            started += 1
+            logger.info("build queued", metadata: ["build": "\(buildID)", "key": "\(key.hex)"])
+        default:
+            break
+        }
+        guard let record = try await record(buildID) else {
+            throw ProxError(.internal, "build \(buildID) vanished from Redis right after it was submitted")
+        }
+        return record
+    }
+
+    public func record(_ id: String) async throws(ProxError) -> BuildRecord? {
+        let client = self.client, schema = self.schema
+        return try await redisCall { () throws(RedisError) in
+            var replies = try await client.pipeline([["GET", schema.alias(id)], ["HGETALL", schema.build(id)]])
+            if let canonical = replies[0].string {
+                replies[1] = try await client.send(["HGETALL", schema.build(canonical)])
+            }
+            let fields = replies[1].fields
+            return fields.isEmpty ? nil : try Self.record(from: fields)
+        }
+    }
+
+    public func recent(limit: Int) async throws(ProxError) -> [BuildRecord] {
+        let client = self.client, schema = self.schema
+        return try await redisCall { () throws(RedisError) in
+            let ids = try await client.send(["ZREVRANGE", schema.recent, 0, max(0, limit - 1)]).array?.compactMap(\.string) ?? []
+            guard !ids.isEmpty else { return [] }
+            let replies = try await client.pipeline(ids.map { ["HGETALL", schema.build($0)] })
+            return replies.compactMap { reply in
+                let fields = reply.fields
+                return fields.isEmpty ? nil : try? Self.record(from: fields)
+            }
+        }
+    }
+
+    /// Waits until the build ends (woken by its log's end, checked at least every 2 s),
+    /// riding out Redis outages up to the grace period.
+    public func wait(for id: String) async throws(ProxError) -> ArtifactRecord {
+        var outageSince: ContinuousClock.Instant?
+        while true {
+            if Task.isCancelled { throw ProxError(.cancelled, "stopped waiting for build \(id)") }
+            let current: BuildRecord?
+            do throws(ProxError) {
+                current = try await record(id)
+                outageSince = nil
+            } catch {
+                guard error.kind == .unavailable else { throw error }
+                let since = outageSince ?? .now
+                outageSince = since
+                guard ContinuousClock.now - since < outageGrace else { throw error }
+                try? await Task.sleep(for: .milliseconds(500))
+                continue
+            }
+            guard let record = current else { throw ProxError(.notFound, "no build with id \(id)") }
+            switch record.state {
+            case .succeeded:
+                return try await artifact(of: record)
+            case .failed, .cancelled:
+                throw record.error ?? ProxError(.buildFailed, "build \(id) \(record.state.rawValue)")
+            case .queued, .running:
+                await relay.waitForEnd(of: record.id, upTo: .seconds(2))
+            }
+        }
+    }
+
+    /// Renews the in-flight markers of queued and running builds every third of their
+    /// expiry, until cancelled: a long queue never lets a second build of one key start,
+    /// while markers of builds nobody serves any more run out.
+    public nonisolated func keepMarkersAlive() async {
+        let interval = schema.markerTTL / 3
+        while !Task.isCancelled {
+            do throws(RedisError) {
+                _ = try await client.eval(RedisScripts.keepActive, [schema.prefix, RedisSchema.milliseconds(schema.markerTTL)])
+            } catch {
+                logger.debug("cannot renew build markers: \(error.message)")
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+
+    public func shutdown() async {
+        accepting = false
+        fetches.values.forEach { $0.cancel() }
+    }
+
+    // MARK: - Artifacts
+
+    /// The artifact of a succeeded build: from this hub's store, else from the hub it was
+    /// pushed to (once per key, however many requests wait for it).
+    private func artifact(of record: BuildRecord) async throws(ProxError) -> ArtifactRecord {
+        if let hit = try await store.lookup(record.key) { return hit }
+        let evicted = ProxError(.notFound, "the artifact of build \(record.id) is no longer cached: request it again to rebuild")
+        guard let origin = record.origin, let digest = record.digest else { throw evicted }
+        let task: Task<ArtifactRecord?, any Error>
+        if let running = fetches[record.key] {
+            task = running
+        } else {
+            let fetch = self.fetch
+            task = Task { try await fetch(origin, record, digest) }
+            fetches[record.key] = task
+        }
+        let result = await task.result
+        fetches[record.key] = nil
+        switch result {
+        case .success(let artifact?): return artifact
+        case .success(nil): throw evicted
+        case .failure(let error as ProxError): throw error
+        case .failure: throw ProxError(.cancelled, "stopped fetching the artifact of build \(record.id)")
+        }
+    }
+
+    // MARK: - Encoding
+
+    static func json(_ value: some Encodable) throws(ProxError) -> String {
+        do {
+            return String(decoding: try JSONEncoder.prox.encode(value), as: UTF8.self)
+        } catch {
+            throw ProxError(.internal, "cannot encode \(type(of: value)): \(error)")
+        }
+    }
+
+    static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+    static func date(_ text: String?) -> Date? { text.flatMap(Int64.init).map { Date(timeIntervalSince1970: Double($0) / 1000) } }
+
+    /// A build's hash as a ``BuildRecord``.
+    static func record(from fields: [String: String]) throws(RedisError) -> BuildRecord {
+        guard let id = fields["id"], let keyText = fields["key"], let key = CacheKey(hex: keyText),
+            let buildJSON = fields["build"], let build = try? JSONDecoder.prox.decode(ResolvedBuild.self, from: Data(buildJSON.utf8)),
+            let state = BuildRecord.State(rawValue: fields["state"] ?? ""), let created = date(fields["created"])
+        else {
+            throw RedisError(.server, "a build record in Redis is incomplete or from an incompatible version: \(fields["id"] ?? "?")")
+        }
+        var record = BuildRecord(id: id, key: key, build: build, state: state, cached: fields["cached"] == "1", createdAt: created)
+        record.worker = fields["worker"].flatMap { $0.isEmpty ? nil : $0 }
+        record.startedAt = date(fields["started"])
+        record.finishedAt = date(fields["finished"])
+        record.error = fields["error"].flatMap { try? JSONDecoder.prox.decode(ProxError.self, from: Data($0.utf8)) }
+        record.digest = fields["digest"]
+        record.size = fields["size"].flatMap(Int64.init)
+        record.origin = fields["origin"]
+        record.attempts = fields["attempts"].flatMap(Int.init)
+        return record
+    }
+}
+
+extension JSONEncoder {
+    /// Stable JSON for Redis: sorted keys, ISO 8601 dates.
+    static let prox: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }()
+}
+
+extension JSONDecoder {
+    static let prox: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }()
+}

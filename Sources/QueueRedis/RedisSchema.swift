@@ -1,0 +1,291 @@
+/// Prox's keys in Redis (all under one prefix, `prox:` by default) and the Lua scripts
+/// that change them. Every state change a hub or agent makes is one script, so it is
+/// atomic: no reader sees a build half-queued or half-finished.
+///
+/// | Key | Type | Holds |
+/// | --- | --- | --- |
+/// | `jobs:<go version>` | stream, group `agents` | one entry per queued build: `build` (id), `job` (JSON ``BuildJob``); acknowledged and deleted when the build's result is recorded |
+/// | `build:<id>` | hash | the build's record: `key`, `build` (JSON), `state`, `worker`, `attempts`, `created`/`started`/`finished` (ms), `error` (JSON), `digest`, `size`, `origin` (hub holding the artifact), `lines`, `entry` |
+/// | `log:<id>` | stream | one entry per log line (`seq`, `event` JSON), then `end` = final state |
+/// | `inflight:<cache key>` | string, with expiry | the id of the live build for that key (coalescing across hubs) |
+/// | `alias:<id>` | string | a client-chosen `job_id` that joined another build |
+/// | `active` | hash | id → cache key of every queued or running build (hubs renew their markers) |
+/// | `recent` | sorted set | ids by creation time, for `/api/builds` |
+/// | `agents` | hash | agent name → JSON status (slots, Go version, last seen) |
+/// | `wake:<relay>` | stream | wakes a hub's log relay when its set of watched logs changes |
+public struct RedisSchema: Sendable, Equatable {
+    public var prefix: String
+    /// How long a finished build's record is kept (`/api/builds/{id}`).
+    public var recordTTL: Duration
+    /// How long a finished build's log is kept.
+    public var logTTL: Duration
+    /// Lines kept per build log; later lines are dropped with a note.
+    public var maxLogLines: Int
+    /// Builds listed by `/api/builds`.
+    public var recentLimit: Int
+    /// Expiry of the in-flight marker of a build; renewed while the build is queued (by
+    /// hubs) or running (by its agent's heartbeat).
+    public var markerTTL: Duration
+
+    public static let group = "agents"
+
+    public init(
+        prefix: String = "prox:", recordTTL: Duration = .seconds(7 * 86_400), logTTL: Duration = .seconds(86_400),
+        maxLogLines: Int = 20_000, recentLimit: Int = 1_000, markerTTL: Duration = .seconds(120)
+    ) {
+        self.prefix = prefix
+        self.recordTTL = recordTTL
+        self.logTTL = logTTL
+        self.maxLogLines = maxLogLines
+        self.recentLimit = recentLimit
+        self.markerTTL = markerTTL
+    }
+
+    public func jobs(goVersion: String) -> String { prefix + "jobs:" + goVersion }
+    public func build(_ id: String) -> String { prefix + "build:" + id }
+    public func log(_ id: String) -> String { prefix + "log:" + id }
+    public func alias(_ id: String) -> String { prefix + "alias:" + id }
+    public var active: String { prefix + "active" }
+    public var recent: String { prefix + "recent" }
+    public var agents: String { prefix + "agents" }
+    public func wake(_ relay: String) -> String { prefix + "wake:" + relay }
+
+    static func milliseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+    static func seconds(_ duration: Duration) -> Int64 { max(1, duration.components.seconds) }
+}
+
+/// The scripts. Each takes the key prefix as ARGV[1]; the rest is listed above each one.
+enum RedisScripts {
+    /// Helpers every script starts with.
+    private static let prelude = """
+        local p = ARGV[1]
+        local function bkey(id) return p .. 'build:' .. id end
+        local function lkey(id) return p .. 'log:' .. id end
+        -- Appends one line Prox writes itself to a build's log.
+        local function line(id, step, text, now)
+          local b = bkey(id)
+          local created = tonumber(redis.call('HGET', b, 'created') or now)
+          local seq = redis.call('HINCRBY', b, 'lines', 1)
+          local event = cjson.encode({seq = seq, step = step, stream = 'info', text = text, elapsed = (tonumber(now) - created) / 1000})
+          redis.call('XADD', lkey(id), '*', 'seq', seq, 'event', event)
+        end
+        -- Ends a build's log, starts the expiry of its record and log, releases its marker.
+        local function finish(id, state, logTTL, recordTTL)
+          local b = bkey(id)
+          redis.call('XADD', lkey(id), '*', 'end', state)
+          redis.call('EXPIRE', lkey(id), logTTL)
+          redis.call('EXPIRE', b, recordTTL)
+          local key = redis.call('HGET', b, 'key')
+          if key and redis.call('GET', p .. 'inflight:' .. key) == id then redis.call('DEL', p .. 'inflight:' .. key) end
+          redis.call('HDEL', p .. 'active', id)
+        end
+        local function owned(id, agent)
+          local b = bkey(id)
+          return redis.call('HGET', b, 'worker') == agent and redis.call('HGET', b, 'state') == 'running'
+        end
+        local function renew(id, ttl)
+          local key = redis.call('HGET', bkey(id), 'key')
+          if not key then return end
+          local marker = p .. 'inflight:' .. key
+          local current = redis.call('GET', marker)
+          if not current or current == id then redis.call('SET', marker, id, 'PX', ttl) end
+        end
+
+        """
+
+    /// Queues a build, joins the live build of the same key, or records a cache hit.
+    /// ARGV: 2 cache key, 3 new id, 4 requested id or '', 5 build JSON, 6 now ms, 7 jobs
+    /// stream, 8 marker TTL ms, 9 cached digest or '', 10 cached size, 11 job JSON,
+    /// 12 recent limit, 13 record TTL s, 14 log TTL s, 15... first log lines (text).
+    /// Returns {outcome, id}: created, joined, cached, existing, conflict.
+    static let submit = RedisScript(
+        prelude + """
+            local key, id, requested = ARGV[2], ARGV[3], ARGV[4]
+            local now, stream, markerTTL = ARGV[6], ARGV[7], ARGV[8]
+            local cachedDigest, cachedSize, recordTTL, logTTL = ARGV[9], ARGV[10], ARGV[13], ARGV[14]
+            if requested ~= '' then
+              local canonical = redis.call('GET', p .. 'alias:' .. requested) or requested
+              local existingKey = redis.call('HGET', bkey(canonical), 'key')
+              if existingKey then
+                if existingKey ~= key then return {'conflict', canonical} end
+                return {'existing', canonical}
+              end
+            end
+            if cachedDigest == '' then
+              local running = redis.call('GET', p .. 'inflight:' .. key)
+              if running then
+                local state = redis.call('HGET', bkey(running), 'state')
+                if state == 'queued' or state == 'running' then
+                  if requested ~= '' and requested ~= running then
+                    redis.call('SET', p .. 'alias:' .. requested, running, 'EX', recordTTL)
+                  end
+                  return {'joined', running}
+                end
+                redis.call('DEL', p .. 'inflight:' .. key)
+              end
+            end
+            local b = bkey(id)
+            redis.call('HSET', b, 'id', id, 'key', key, 'build', ARGV[5], 'created', now, 'stream', stream, 'attempts', 0)
+            for i = 15, #ARGV do line(id, i == 15 and 'queued' or 'resolve', ARGV[i], now) end
+            redis.call('ZADD', p .. 'recent', now, id)
+            redis.call('ZREMRANGEBYRANK', p .. 'recent', 0, -tonumber(ARGV[12]) - 1)
+            if cachedDigest ~= '' then
+              redis.call('HSET', b, 'state', 'succeeded', 'cached', '1', 'digest', cachedDigest, 'size', cachedSize, 'started', now, 'finished', now)
+              line(id, 'done', 'served from the cache: sha256 ' .. cachedDigest .. ', ' .. cachedSize .. ' bytes', now)
+              finish(id, 'succeeded', logTTL, recordTTL)
+              return {'cached', id}
+            end
+            redis.call('HSET', b, 'state', 'queued', 'cached', '0')
+            redis.call('SET', p .. 'inflight:' .. key, id, 'PX', markerTTL)
+            redis.call('HSET', p .. 'active', id, key)
+            local entry = redis.call('XADD', stream, '*', 'build', id, 'job', ARGV[11])
+            redis.call('HSET', b, 'entry', entry)
+            return {'created', id}
+            """
+    )
+
+    /// An agent begins a delivered job. ARGV: 2 id, 3 agent, 4 now ms, 5 max attempts,
+    /// 6 jobs stream, 7 group, 8 entry id, 9 log TTL s, 10 record TTL s, 11 marker TTL ms.
+    /// Returns {'started', attempt}, {'gone', state} (already finished: acknowledged) or
+    /// {'exhausted', message} (recorded as failed and acknowledged).
+    static let start = RedisScript(
+        prelude + """
+            local id, agent, now, maxAttempts = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+            local stream, group, entry = ARGV[6], ARGV[7], ARGV[8]
+            local b = bkey(id)
+            local state = redis.call('HGET', b, 'state')
+            if state ~= 'queued' and state ~= 'running' then
+              redis.call('XACK', stream, group, entry)
+              redis.call('XDEL', stream, entry)
+              return {'gone', state or 'expired'}
+            end
+            local previous = redis.call('HGET', b, 'worker') or ''
+            local attempts = redis.call('HINCRBY', b, 'attempts', 1)
+            if attempts > maxAttempts then
+              local message = 'the build was started ' .. maxAttempts .. ' times and each time its agent stopped responding before it finished (last: ' .. previous .. '): it will not be retried; check that agent (memory, disk) and request the build again'
+              redis.call('HSET', b, 'state', 'failed', 'finished', now, 'error', cjson.encode({kind = 'buildFailed', message = message}))
+              line(id, 'done', 'build failed: ' .. message, now)
+              finish(id, 'failed', ARGV[9], ARGV[10])
+              redis.call('XACK', stream, group, entry)
+              redis.call('XDEL', stream, entry)
+              return {'exhausted', message}
+            end
+            redis.call('HSET', b, 'state', 'running', 'worker', agent, 'started', now, 'entry', entry)
+            renew(id, ARGV[11])
+            if previous ~= '' and attempts > 1 then
+              line(id, 'queued', 'attempt ' .. attempts .. ' of ' .. maxAttempts .. ', on agent ' .. agent .. ': agent ' .. previous .. ' stopped responding', now)
+            else
+              line(id, 'queued', 'started on agent ' .. agent, now)
+            end
+            return {'started', tostring(attempts)}
+            """
+    )
+
+    /// Appends an agent's log lines, if the agent still owns the build. ARGV: 2 id,
+    /// 3 agent, 4 max lines, 5 now ms, 6... event JSON. Returns lines written, or -1 when
+    /// the build is no longer this agent's (it must stop).
+    static let append = RedisScript(
+        prelude + """
+            local id, agent, maxLines = ARGV[2], ARGV[3], tonumber(ARGV[4])
+            if not owned(id, agent) then return -1 end
+            local b = bkey(id)
+            local written = 0
+            for i = 6, #ARGV do
+              local lines = tonumber(redis.call('HGET', b, 'lines') or '0')
+              if lines < maxLines then
+                local seq = redis.call('HINCRBY', b, 'lines', 1)
+                redis.call('XADD', lkey(id), '*', 'seq', seq, 'event', ARGV[i])
+                written = written + 1
+              elseif redis.call('HSETNX', b, 'truncated', '1') == 1 then
+                line(id, 'build', '... log truncated after ' .. maxLines .. ' lines', ARGV[5])
+              end
+            end
+            return written
+            """
+    )
+
+    /// Renews an agent's claims (resets their idle time) and its builds' markers. ARGV:
+    /// 2 agent, 3 stream, 4 group, 5 marker TTL ms, then id, entry pairs. Returns the ids
+    /// this agent no longer owns (reclaimed by another agent, or finished).
+    static let heartbeat = RedisScript(
+        prelude + """
+            local agent, stream, group = ARGV[2], ARGV[3], ARGV[4]
+            local lost = {}
+            for i = 6, #ARGV, 2 do
+              local id, entry = ARGV[i], ARGV[i + 1]
+              local kept = false
+              if owned(id, agent) then
+                local pending = redis.call('XPENDING', stream, group, entry, entry, 1)
+                if pending[1] and pending[1][2] == agent then
+                  redis.call('XCLAIM', stream, group, agent, 0, entry, 'JUSTID')
+                  renew(id, ARGV[5])
+                  kept = true
+                end
+              end
+              if not kept then table.insert(lost, id) end
+            end
+            return lost
+            """
+    )
+
+    /// Records a build's result and acknowledges its job. ARGV: 2 id, 3 agent, 4 state
+    /// ('succeeded' | 'failed' | 'cancelled'), 5 now ms, 6 log TTL s, 7 record TTL s,
+    /// 8 stream, 9 group, 10 entry, 11 digest, 12 size, 13 origin, 14 error JSON,
+    /// 15 last log line. Returns 'ok', or 'lost' if the build is no longer this agent's.
+    static let complete = RedisScript(
+        prelude + """
+            local id, agent, state, now = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+            if not owned(id, agent) then return 'lost' end
+            local b = bkey(id)
+            if state == 'succeeded' then
+              redis.call('HSET', b, 'state', state, 'finished', now, 'digest', ARGV[11], 'size', ARGV[12], 'origin', ARGV[13])
+            else
+              redis.call('HSET', b, 'state', state, 'finished', now, 'error', ARGV[14])
+            end
+            line(id, 'done', ARGV[15], now)
+            finish(id, state, ARGV[6], ARGV[7])
+            redis.call('XACK', ARGV[8], ARGV[9], ARGV[10])
+            redis.call('XDEL', ARGV[8], ARGV[10])
+            return 'ok'
+            """
+    )
+
+    /// Gives a running build back to the queue (agent shutting down): another agent's next
+    /// reclaim takes it at once, ahead of newer jobs. ARGV: 2 id, 3 agent, 4 stream,
+    /// 5 group, 6 entry, 7 now ms, 8 idle ms to set. Returns 'ok' or 'lost'.
+    static let handBack = RedisScript(
+        prelude + """
+            local id, agent, stream, group, entry = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+            if not owned(id, agent) then return 'lost' end
+            local b = bkey(id)
+            redis.call('HSET', b, 'state', 'queued', 'worker', '')
+            redis.call('HINCRBY', b, 'attempts', -1)
+            line(id, 'queued', 'agent ' .. agent .. ' is shutting down: the build goes back to the queue', ARGV[7])
+            redis.call('XCLAIM', stream, group, agent, 0, entry, 'IDLE', ARGV[8], 'JUSTID')
+            return 'ok'
+            """
+    )
+
+    /// Renews the markers of every queued or running build, so a long queue never lets a
+    /// second build of the same key start; forgets ids whose record is gone. ARGV: 2 marker
+    /// TTL ms. Returns the number of builds kept.
+    static let keepActive = RedisScript(
+        prelude + """
+            local ids = redis.call('HKEYS', p .. 'active')
+            local kept = 0
+            for _, id in ipairs(ids) do
+              local state = redis.call('HGET', bkey(id), 'state')
+              if state == 'queued' or state == 'running' then
+                renew(id, ARGV[2])
+                kept = kept + 1
+              else
+                redis.call('HDEL', p .. 'active', id)
+              end
+            end
+            return kept
+            """
+    )
+}

@@ -1,0 +1,9 @@
+import ArgumentParser
+import ProxCommands
+
+@main
+struct Entrypoint {
+    static func main() async {
+        await ProxAgentCommand.main()
+    }
+}
