@@ -34,6 +34,8 @@ struct BuildView: Encodable {
     let go_version: String
     let plugins: [Plugin]
     let worker: String?
+    /// Hub mode: how many times an agent started the build (more than 1 after agent crashes).
+    let attempts: Int?
     let created_at: Date
     let started_at: Date?
     let finished_at: Date?
@@ -57,6 +59,7 @@ struct BuildView: Encodable {
         go_version = build.settings.goVersion
         plugins = build.plugins.map { Plugin(path: $0.path, module: $0.module, version: $0.version.description, replacement: $0.replacement?.description) }
         worker = record.worker
+        attempts = record.attempts
         created_at = record.createdAt
         started_at = record.startedAt
         finished_at = record.finishedAt

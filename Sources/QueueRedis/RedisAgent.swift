@@ -161,7 +161,14 @@ public final class RedisAgent: Service, Sendable {
                         _ = try? await client.pipeline([["XACK", stream, RedisSchema.group, entry], ["XDEL", stream, entry]])
                         continue
                     }
-                    state.withLock { $0.running[id] = Running(entry: entry) }
+                    // Reclaiming our own claim (its renewals failed while Redis was away) only
+                    // renews it: the build is still running here.
+                    let fresh = state.withLock { state -> Bool in
+                        guard state.running[id] == nil else { return false }
+                        state.running[id] = Running(entry: entry)
+                        return true
+                    }
+                    guard fresh else { continue }
                     jobs.addTask {
                         await self.execute(id: id, entry: entry, fields: fields)
                         self.state.withLock { $0.running[id] = nil }
@@ -326,7 +333,10 @@ public final class RedisAgent: Service, Sendable {
         for _ in 0..<200 {
             do throws(RedisError) {
                 let reply = try await client.eval(RedisScripts.complete, arguments)
-                if reply.string != "ok" { logger.notice("result not recorded: the build is no longer this agent's") }
+                guard reply.string == "ok" else {
+                    logger.notice("result not recorded: the build is no longer this agent's")
+                    return
+                }
                 state.withLock { $0.completed += 1 }
                 logger.info("build finished", metadata: ["state": "\(arguments[3])"])
                 return

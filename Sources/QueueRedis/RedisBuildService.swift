@@ -128,7 +128,11 @@ public actor RedisBuildService: BuildService {
             case .failed, .cancelled:
                 throw record.error ?? ProxError(.buildFailed, "build \(id) \(record.state.rawValue)")
             case .queued, .running:
+                guard accepting else { throw ProxError(.unavailable, "the hub is shutting down; build \(id) goes on: retry on another hub or later") }
+                let began = ContinuousClock.now
                 await relay.waitForEnd(of: record.id, upTo: .seconds(2))
+                // A relay that cannot watch (stopping, Redis away) returns at once: poll gently.
+                if ContinuousClock.now - began < .milliseconds(50) { try? await Task.sleep(for: .milliseconds(250)) }
             }
         }
     }

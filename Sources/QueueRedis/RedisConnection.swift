@@ -330,7 +330,11 @@ public final class RedisConnection: @unchecked Sendable {
         case REDIS_REPLY_STRING:
             return .success(.bulk(bytes(r)))
         case REDIS_REPLY_ERROR:
-            return .failure(RedisError(.server, String(decoding: bytes(r), as: UTF8.self)))
+            let text = String(decoding: bytes(r), as: UTF8.self)
+            if text.hasPrefix("NOAUTH") || text.hasPrefix("WRONGPASS") {
+                return .failure(RedisError(.authentication, "Redis refused the command: \(text) (check --redis-username and --redis-password)"))
+            }
+            return .failure(RedisError(.server, text))
         case REDIS_REPLY_ARRAY:
             var items: [RedisReply] = []
             items.reserveCapacity(r.elements)

@@ -101,6 +101,7 @@ public final class RedisLogRelay: LogSource, Service, Sendable {
     private func loop() async {
         var wakeCursor = "0-0"
         var backoff: Duration = .milliseconds(100)
+        var lastSweep = ContinuousClock.now
         while !Task.isCancelled {
             do throws(RedisError) {
                 try await admitPending()
@@ -113,6 +114,10 @@ public final class RedisLogRelay: LogSource, Service, Sendable {
                 let arguments: [any RedisArgument] =
                     ["XREAD", "COUNT", 1000, "BLOCK", blockMilliseconds, "STREAMS", wakeKey] + keys + [wakeCursor] + cursors
                 let reply = try await connection.send(arguments, timeout: block + .seconds(5))
+                if reply.isNull, ContinuousClock.now - lastSweep > .seconds(5) {
+                    lastSweep = .now
+                    try await endVanishedLogs()
+                }
                 for stream in reply.array ?? [] {
                     guard let pair = stream.array, pair.count == 2, let key = pair[0].string, let entries = pair[1].array else { continue }
                     if key == wakeKey {
@@ -198,6 +203,16 @@ public final class RedisLogRelay: LogSource, Service, Sendable {
             return []
         }
         finished.forEach { $0.continuation.finish() }
+    }
+
+    /// Ends the watchers of logs that no longer exist (Redis restarted without its data).
+    private func endVanishedLogs() async throws(RedisError) {
+        let builds = state.withLock { Array($0.tails.keys) }
+        guard !builds.isEmpty else { return }
+        let replies = try await connection.pipeline(builds.map { ["EXISTS", schema.log($0)] })
+        let gone = zip(builds, replies).filter { $0.1 == .integer(0) }.map(\.0)
+        let watchers = state.withLock { state in gone.flatMap { state.tails.removeValue(forKey: $0)?.watchers.values.map { $0 } ?? [] } }
+        watchers.forEach { $0.continuation.finish() }
     }
 
     /// Drops watchers that went away, and logs nobody watches any more.

@@ -17,7 +17,7 @@ import Testing
     }
 
     /// Reads a whole SSE response (it ends with the build) and splits it into events.
-    static func readEvents(_ hub: LiveHub, _ path: String, lastEventID: Int? = nil) async throws -> (events: [SSEEvent], raw: String) {
+    static func readEvents(_ hub: some HubClient, _ path: String, lastEventID: Int? = nil) async throws -> (events: [SSEEvent], raw: String) {
         var request = HTTPClientRequest(url: hub.url(path))
         if let lastEventID { request.headers.add(name: "Last-Event-ID", value: String(lastEventID)) }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(300))

@@ -62,7 +62,11 @@ struct LiveHub {
     }
 
     func request(_ path: String, method: HTTPMethod = .GET, headers: [(String, String)] = [], body: String? = nil) async throws -> Reply {
-        var request = HTTPClientRequest(url: url(path))
+        try await Self.send(url(path), method: method, headers: headers, body: body)
+    }
+
+    static func send(_ url: String, method: HTTPMethod, headers: [(String, String)], body: String?) async throws -> Reply {
+        var request = HTTPClientRequest(url: url)
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body { request.body = .bytes(ByteBuffer(string: body)) }

@@ -1,0 +1,378 @@
+import AsyncHTTPClient
+import BuildCore
+import Crypto
+import Foundation
+import Logging
+import NIOHTTP1
+import ProxCommands
+import ProxTestSupport
+import QueueRedis
+import Testing
+
+/// Hub mode end to end: real redis-server, real hubs and agents (in this process or as
+/// `proxhub`/`proxagent` processes), real Go builds from the fixture module proxy.
+@Suite(.serialized) struct DistributedTests {
+    static let platforms: [(os: String, arch: String, arm: Int?)] = [
+        ("linux", "amd64", nil), ("linux", "arm64", nil), ("linux", "arm", 5), ("linux", "arm", 6),
+        ("linux", "arm", 7), ("windows", "amd64", nil), ("darwin", "arm64", nil), ("freebsd", "amd64", nil),
+    ]
+
+    @Test func eightBuildsOnTwoAgentsAllSucceedInQueueOrder() async throws {
+        let redis = try RedisServer()
+        defer { redis.stop() }
+        let hub = try await Cluster.hub(redis: redis)
+        // Slow enough that eight jobs wait for four slots.
+        var ca = try Cluster.agentConfiguration(redis: redis, hub: hub, name: "agent-a")
+        ca.goExecutable = try slowGo(seconds: 1)
+        var cb = try Cluster.agentConfiguration(redis: redis, hub: hub, name: "agent-b")
+        cb.goExecutable = ca.goExecutable
+        let a = try await LiveAgent.start(ca)
+        let b = try await LiveAgent.start(cb)
+
+        var ids: [String] = []
+        for p in Self.platforms {
+            ids.append(try await submit(hub, os: p.os, arch: p.arch, arm: p.arm, packages: ["github.com/proxfixture/hello@v0.2.0"]))
+        }
+        let records = try await ids.asyncMap { try await waitFinished(hub, $0) }
+        for (id, record) in zip(ids, records) {
+            #expect(record["state"] as? String == "succeeded", "build \(id): \(record)")
+            let artifact = try await hub.get("/api/builds/\(id)/artifact")
+            #expect(artifact.status == 200)
+            #expect(artifact.sha256 == (record["artifact"] as? [String: Any])?["sha256"] as? String)
+        }
+        #expect(Set(records.compactMap { $0["worker"] as? String }) == ["agent-a", "agent-b"], "both agents worked")
+
+        // First in, first out: each build started no earlier than those queued before it
+        // (start times from Redis, in ms; a little slack for two agents taking jobs at once).
+        let client = RedisClient(configuration: .init(host: "127.0.0.1", port: redis.port), connections: 1, name: "test", logger: Logger(label: "test"))
+        var started: [Int64] = []
+        for id in ids { started.append(try #require(try await client.send(["HGET", "prox:build:\(id)", "started"]).int)) }
+        for i in started.indices {
+            for j in started.indices where j > i {
+                #expect(started[i] <= started[j] + 300, "build \(i + 1) started after build \(j + 1): \(started)")
+            }
+        }
+        #expect(a.agent.worker.completedJobs + b.agent.worker.completedJobs == 8)
+        await client.close()
+        await a.stop()
+        await b.stop()
+        await hub.stop()
+    }
+
+    @Test func aKilledAgentsJobIsReclaimedAndTheWaitingClientGetsTheBinary() async throws {
+        let redis = try RedisServer()
+        defer { redis.stop() }
+        // The plugin's zip arrives slowly: the build is mid-way for a few seconds.
+        let proxy = try ModuleProxyServer(delays: ["proxfixture/hello/@v/v0.1.0.zip": 6])
+        defer { proxy.stop() }
+        let hub = try await Cluster.hub(redis: redis) { $0.goproxy = proxy.goproxy }
+        var doomed = try Cluster.agentConfiguration(redis: redis, hub: hub, name: "doomed")
+        doomed.goproxy = proxy.goproxy
+        doomed.jobLease = .seconds(2)
+        try shareBuildCache(doomed.workDirectory)  // its own module cache (so the zip is fetched), a warm build cache
+        let process = try ServerProcess("proxagent", Cluster.agentArguments(doomed))
+        defer { process.kill() }
+
+        let path = "/api/download?os=linux&arch=amd64&p=github.com/proxfixture/hello@v0.1.0&version=v2.8.0"
+        let download = Task { try await hub.get(path) }
+        let id = try await waitForBuild(hub) { $0["worker"] as? String == "doomed" && $0["state"] as? String == "running" }
+        try await Task.sleep(for: .seconds(1))
+        process.kill()
+
+        var rescuer = try Cluster.agentConfiguration(redis: redis, hub: hub, name: "rescuer")
+        rescuer.goproxy = proxy.goproxy
+        rescuer.jobLease = .seconds(2)
+        try shareBuildCache(rescuer.workDirectory)
+        let agent = try await LiveAgent.start(rescuer, sharedGoCache: false)
+
+        let reply = try await download.value
+        #expect(reply.status == 200, "\(reply.text)")
+        #expect(reply.header("X-Prox-Build-Id") == id)
+        let binary = try writeExecutable(reply.body)
+        #expect(try runProgram(binary, ["list-modules"]).contains("http.handlers.hello"))
+
+        let record = try #require(try await hub.get("/api/builds/\(id)").json()["result"] as? [String: Any])
+        #expect(record["worker"] as? String == "rescuer")
+        #expect(record["attempts"] as? Int == 2)
+        let log = try await BuildLogTests.readEvents(hub, "/api/builds/\(id)/logs").0.map(\.data).joined(separator: "\n")
+        #expect(log.contains("agent doomed stopped responding"))
+        #expect(try await hub.hub.store.entries().count == 1, "one cache entry")
+        await agent.stop()
+        await hub.stop()
+    }
+
+    @Test func aHubKilledMidBuildComesBackWithTheBuildItsLogAndItsArtifact() async throws {
+        let redis = try RedisServer()
+        defer { redis.stop() }
+        let port = try Loopback.freePort()
+        let data = Fixture.temporaryDirectory("prox-hub-process")
+        var hubProcess = try ServerProcess("proxhub", try Cluster.hubArguments(redis: redis, port: port, dataDirectory: data))
+        defer { hubProcess.kill() }
+        let remote = RemoteHub(port: port)
+        try await remote.waitUntilUp()
+
+        var c = AgentConfiguration()
+        c.redis.host = "127.0.0.1"
+        c.redis.port = redis.port
+        c.hubURL = remote.url("")
+        c.pushToken = Cluster.token
+        c.goExecutable = try slowGo(seconds: 4)
+        c.goproxy = try Fixture.paths().goproxy
+        c.workDirectory = Fixture.temporaryDirectory("prox-agent-survivor")
+        c.name = "survivor"
+        c.jobLease = .seconds(3)
+        let agent = try await LiveAgent.start(c)
+
+        let submitted = try await remote.request(
+            "/api/builds", method: .POST, body: #"{"os": "linux", "arch": "riscv64", "packages": ["github.com/proxfixture/hello@v0.2.0"], "version": "v2.8.0"}"#
+        )
+        let id = try #require((try submitted.json()["result"] as? [String: Any])?["id"] as? String, submitted.text)
+        #expect(try await eventually(timeout: .seconds(60)) {
+            (try? await remote.get("/api/builds/\(id)").json()["result"] as? [String: Any])?["state"] as? String == "running"
+        })
+        hubProcess.kill()
+        try await Task.sleep(for: .seconds(2))
+        hubProcess = try ServerProcess("proxhub", try Cluster.hubArguments(redis: redis, port: port, dataDirectory: data))
+        try await remote.waitUntilUp()
+
+        let record = try await waitFinished(remote, id)
+        #expect(record["state"] as? String == "succeeded", "\(record)")
+        let (events, _) = try await BuildLogTests.readEvents(remote, "/api/builds/\(id)/logs")
+        let seqs = events.filter { $0.event == "log" }.compactMap(\.id)
+        #expect(seqs.first == 1 && seqs == Array(1...seqs.count), "the log replays whole from line one")
+        #expect(events.contains { $0.data.contains("build succeeded") })
+        let artifact = try await remote.get("/api/builds/\(id)/artifact")
+        #expect(artifact.status == 200)
+        #expect(artifact.header("X-Prox-Cache") == "miss")
+        #expect(artifact.sha256 == (record["artifact"] as? [String: Any])?["sha256"] as? String)
+        await agent.stop()
+    }
+
+    @Test func queuedJobsSurviveARedisRestart() async throws {
+        let redis = try RedisServer(persistent: true)
+        defer { redis.stop() }
+        let hub = try await Cluster.hub(redis: redis)
+        var c = try Cluster.agentConfiguration(redis: redis, hub: hub, name: "steady", slots: 1)
+        c.goExecutable = try slowGo(seconds: 2)
+        let agent = try await LiveAgent.start(c)
+        var ids: [String] = []
+        for p in Self.platforms.prefix(3) {
+            ids.append(try await submit(hub, os: p.os, arch: p.arch, arm: p.arm, packages: ["github.com/ProxFixture/UpperCase"]))
+        }
+        #expect(try await eventually(timeout: .seconds(60)) {
+            (try? await hub.get("/api/builds/\(ids[0])").json()["result"] as? [String: Any])?["state"] as? String == "running"
+        })
+        try redis.restart()
+        for id in ids {
+            let record = try await waitFinished(hub, id, tolerateOutage: true)
+            #expect(record["state"] as? String == "succeeded", "\(id): \(record)")
+        }
+        #expect(agent.agent.worker.completedJobs == 3)
+        await agent.stop()
+        await hub.stop()
+    }
+
+    @Test func twoHubsGivenTheSameRequestAtOnceRunOneBuild() async throws {
+        let redis = try RedisServer()
+        defer { redis.stop() }
+        let first = try await Cluster.hub(redis: redis)
+        let second = try await Cluster.hub(redis: redis)
+        var c = try Cluster.agentConfiguration(redis: redis, hub: first, name: "only")
+        c.goExecutable = try slowGo(seconds: 2)
+        let agent = try await LiveAgent.start(c)
+        let path = "/api/download?os=linux&arch=s390x&p=github.com/proxfixture/majortwo/v2&version=v2.8.0"
+        async let one = first.get(path)
+        async let two = second.get(path)
+        let (a, b) = try await (one, two)
+        #expect(a.status == 200 && b.status == 200, "\(a.text) \(b.text)")
+        #expect(a.sha256 == b.sha256)
+        #expect(a.header("X-Prox-Build-Id") == b.header("X-Prox-Build-Id"), "the second hub joined the first hub's build")
+        #expect(await first.buildsStarted + second.buildsStarted == 1)
+        #expect(agent.agent.worker.completedJobs == 1)
+        #expect(try await second.hub.store.entries().count == 1, "the second hub fetched the artifact from the first")
+        await agent.stop()
+        await first.stop()
+        await second.stop()
+    }
+
+    @Test func pushesNeedTheTokenAndAMatchingDigest() async throws {
+        let redis = try RedisServer()
+        defer { redis.stop() }
+        let hub = try await Cluster.hub(redis: redis)
+        // No agent: the build stays queued, and we play the agent.
+        let id = try await submit(hub, os: "linux", arch: "mips64", arm: nil, packages: ["github.com/proxfixture/hello@v0.2.0"])
+        let path = "/api/internal/builds/\(id)/artifact"
+        let body = "not a binary"
+        let digest = SHA256.hash(data: Array(body.utf8)).hexString
+
+        let anonymous = try await hub.request(path, method: .PUT, headers: [("X-Prox-Sha256", digest)], body: body)
+        #expect(anonymous.status == 401)
+        #expect(anonymous.header("WWW-Authenticate")?.hasPrefix("Bearer") == true)
+        #expect((try anonymous.json()["error"] as? [String: Any])?["message"] as? String ?? "" != "")
+
+        let wrong = try await hub.request(path, method: .PUT, headers: [("Authorization", "Bearer nope"), ("X-Prox-Sha256", digest)], body: body)
+        #expect(wrong.status == 403)
+
+        let mismatch = try await hub.request(
+            path, method: .PUT, headers: [("Authorization", "Bearer \(Cluster.token)"), ("X-Prox-Sha256", String(repeating: "ab", count: 32))], body: body
+        )
+        #expect(mismatch.status == 422, "\(mismatch.text)")
+        #expect(mismatch.text.contains("nothing was cached"))
+        let notExecutable = try await hub.request(
+            path, method: .PUT, headers: [("Authorization", "Bearer \(Cluster.token)"), ("X-Prox-Sha256", digest)], body: body
+        )
+        #expect(notExecutable.status == 422, "a body that is not a binary for the target is refused too")
+        #expect(try await hub.hub.store.entries().isEmpty)
+        let staged = try FileManager.default.contentsOfDirectory(atPath: hub.hub.store.stagingDirectory)
+        #expect(staged.isEmpty, "refused pushes leave no file behind: \(staged)")
+
+        let fetch = try await hub.get("/api/internal/artifacts/\(String(repeating: "0", count: 64))")
+        #expect(fetch.status == 401)
+
+        let closed = try await Cluster.hub(redis: redis) { $0.pushToken = nil }
+        let refused = try await closed.request(path, method: .PUT, headers: [("Authorization", "Bearer \(Cluster.token)"), ("X-Prox-Sha256", digest)], body: body)
+        #expect(refused.status == 403)
+        #expect(refused.text.contains("--push-token"))
+        await closed.stop()
+        await hub.stop()
+    }
+
+    @Test func anACLUserWorksAndWrongCredentialsStopTheStart() async throws {
+        let redis = try RedisServer(defaultUser: .disabled, users: [.init(name: "prox", password: "s3cret-pass")])
+        defer { redis.stop() }
+        let hub = try await Cluster.hub(redis: redis) {
+            $0.redis.username = "prox"
+            $0.redis.password = "s3cret-pass"
+        }
+        var c = try Cluster.agentConfiguration(redis: redis, hub: hub, name: "acl")
+        c.redis.username = "prox"
+        c.redis.password = "s3cret-pass"
+        let agent = try await LiveAgent.start(c)
+        let reply = try await hub.get("/api/download?os=linux&arch=ppc64le&p=github.com/proxfixture/hello@v0.2.0&version=v2.8.0")
+        #expect(reply.status == 200, "\(reply.text)")
+        await agent.stop()
+        await hub.stop()
+
+        await #expect {
+            _ = try await Cluster.hub(redis: redis) {
+                $0.redis.username = "prox"
+                $0.redis.password = "wrong"
+            }
+        } throws: { error in
+            "\(error)".contains("refused the credentials") && "\(error)".contains("--redis-password")
+        }
+        var wrong = c
+        wrong.redis.password = "wrong"
+        await #expect(throws: ConfigurationError.self) { _ = try await LiveAgent.start(wrong) }
+
+        // The command itself exits with status 1, saying why.
+        let port = try Loopback.freePort()
+        let process = try ServerProcess(
+            "proxhub", try Cluster.hubArguments(redis: redis, port: port, dataDirectory: Fixture.temporaryDirectory("prox-hub-acl"))
+                + ["--redis-username", "prox", "--redis-password", "wrong"]
+        )
+        process.process.waitUntilExit()
+        #expect(process.process.terminationStatus == 1)
+        #expect(process.log.contains("--redis-password"))
+    }
+
+    @Test func withRedisDownHitsAreServedAndBuildsGet503UntilItReturns() async throws {
+        let redis = try RedisServer()
+        defer { redis.stop() }
+        let hub = try await Cluster.hub(redis: redis)
+        let agent = try await LiveAgent.start(try Cluster.agentConfiguration(redis: redis, hub: hub, name: "patient"))
+        let cached = "/api/download?os=linux&arch=loong64&p=github.com/proxfixture/hello@v0.2.0&version=v2.8.0"
+        #expect(try await hub.get(cached).status == 200)
+
+        redis.stop()
+        let hit = try await hub.get(cached)
+        #expect(hit.status == 200)
+        #expect(hit.header("X-Prox-Cache") == "hit")
+        let miss = try await hub.get("/api/download?os=linux&arch=loong64&p=github.com/proxfixture/hello@v0.1.0&version=v2.8.0")
+        #expect(miss.status == 503)
+        #expect(((try miss.json()["error"] as? [String: Any])?["message"] as? String ?? "").contains("build queue is unreachable"))
+
+        try redis.start()
+        let again = try await hub.get("/api/download?os=linux&arch=loong64&p=github.com/proxfixture/hello@v0.1.0&version=v2.8.0")
+        #expect(again.status == 200, "\(again.text)")
+        await agent.stop()
+        await hub.stop()
+    }
+
+    // MARK: - Helpers
+
+    func submit(_ hub: some HubClient, os: String, arch: String, arm: Int?, packages: [String]) async throws -> String {
+        var body: [String: Any] = ["os": os, "arch": arch, "packages": packages, "version": "v2.8.0"]
+        if let arm { body["arm"] = arm }
+        let text = String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)
+        let reply = try await hub.request("/api/builds", method: .POST, headers: [], body: text)
+        let result = try #require(try reply.json()["result"] as? [String: Any], reply.text)
+        return try #require(result["id"] as? String)
+    }
+
+    /// Polls `/api/builds/{id}` until the build has finished.
+    func waitFinished(_ hub: some HubClient, _ id: String, tolerateOutage: Bool = false, timeout: Duration = .seconds(180)) async throws -> [String: Any] {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let reply = try await hub.request("/api/builds/\(id)", method: .GET, headers: [], body: nil)
+            if reply.status == 503, tolerateOutage {
+                try await Task.sleep(for: .milliseconds(200))
+                continue
+            }
+            let record = try #require(try reply.json()["result"] as? [String: Any], reply.text)
+            if ["succeeded", "failed", "cancelled"].contains(record["state"] as? String ?? "") { return record }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw FixtureError(message: "build \(id) did not finish in \(timeout)")
+    }
+
+    /// Waits for a build in `/api/builds` matching `condition` and returns its id.
+    func waitForBuild(_ hub: LiveHub, _ condition: @escaping @Sendable ([String: Any]) -> Bool) async throws -> String {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            let builds = try await hub.get("/api/builds").json()["result"] as? [[String: Any]] ?? []
+            if let match = builds.first(where: condition), let id = match["id"] as? String { return id }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw FixtureError(message: "no build matched in time")
+    }
+
+    /// Points an agent work directory's GOCACHE at the tests' warm one; GOMODCACHE stays its own.
+    func shareBuildCache(_ workDirectory: String) throws {
+        try FileManager.default.createDirectory(atPath: workDirectory + "/go", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: Fixture.goCacheRoot + "/cache", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: workDirectory + "/go/cache", withDestinationPath: Fixture.goCacheRoot + "/cache")
+    }
+}
+
+/// What the helpers need of a hub: ``LiveHub`` in this process or ``RemoteHub``.
+protocol HubClient: Sendable {
+    func url(_ path: String) -> String
+    func request(_ path: String, method: HTTPMethod, headers: [(String, String)], body: String?) async throws -> LiveHub.Reply
+}
+extension LiveHub: HubClient {}
+
+/// A hub running as a separate process on `port`.
+struct RemoteHub: HubClient {
+    let port: Int
+    func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
+
+    func request(_ path: String, method: HTTPMethod = .GET, headers: [(String, String)] = [], body: String? = nil) async throws -> LiveHub.Reply {
+        try await LiveHub.send(url(path), method: method, headers: headers, body: body)
+    }
+
+    func get(_ path: String) async throws -> LiveHub.Reply { try await request(path) }
+
+    func waitUntilUp() async throws {
+        let up = try await eventually(timeout: .seconds(60)) { (try? await get("/healthz"))?.status == 200 }
+        if !up { throw FixtureError(message: "proxhub on port \(port) did not come up") }
+    }
+}
+
+extension Array where Element: Sendable {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var result: [T] = []
+        for element in self { result.append(try await transform(element)) }
+        return result
+    }
+}
