@@ -291,6 +291,19 @@ struct RedisConnectionTests {
         #expect(try await redis.send(["DBSIZE"]) == .integer(0))
     }
 
+    @Test func aLargeCommandToAKilledServerFailsWithoutKillingTheProcess() async throws {
+        let server = try RedisServer()
+        defer { server.stop() }
+        let redis = Self.connection(to: server)
+        #expect(try await redis.send(["PING"]) == .status("PONG"))
+        server.kill()
+        // Larger than the socket buffers: hiredis writes it in several write(2) calls, and
+        // the ones after the peer's reset fail with EPIPE (and raise SIGPIPE).
+        let large = [UInt8](repeating: 0x61, count: 32 << 20)
+        let error = await #expect(throws: RedisError.self) { try await redis.send(["SET", "prox:large", large]) }
+        #expect(error?.kind == .connection)
+    }
+
     @Test func closedConnectionsRefuseCommands() async throws {
         let server = try RedisServer()
         defer { server.stop() }
