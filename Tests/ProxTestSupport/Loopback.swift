@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Glibc
 
@@ -56,6 +57,45 @@ public enum Loopback {
             received += chunk[..<n]
         }
         return received
+    }
+
+    /// A reply to `httpGet`.
+    public struct HTTPReply: Sendable {
+        public let status: Int
+        public let headers: [String]
+        public let body: [UInt8]
+        public var text: String { String(decoding: body, as: UTF8.self) }
+    }
+
+    /// A plain HTTP/1.0 GET of `path` from 127.0.0.1:`port` over a raw socket (no proxy
+    /// settings, no client library), read until the server closes. The blocking socket
+    /// calls run on a Dispatch thread, not the caller's.
+    public static func httpGet(port: Int, path: String, timeout: Duration = .seconds(30)) async throws -> HTTPReply {
+        let request = Array("GET \(path) HTTP/1.0\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\r\n".utf8)
+        let result: Result<HTTPReply, any Error> = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(returning: Result {
+                    guard let raw = try exchange(port: port, send: request, timeout: timeout) else {
+                        throw FixtureError(message: "GET http://127.0.0.1:\(port)\(path): connection refused")
+                    }
+                    return try parseHTTP(raw, what: "GET http://127.0.0.1:\(port)\(path)")
+                })
+            }
+        }
+        return try result.get()
+    }
+
+    private static func parseHTTP(_ raw: [UInt8], what: String) throws -> HTTPReply {
+        let separator = Array("\r\n\r\n".utf8)
+        guard let end = raw.indices.first(where: { raw[$0...].starts(with: separator) }) else {
+            throw FixtureError(message: "\(what): incomplete reply (\(raw.count) bytes)")
+        }
+        let lines = String(decoding: raw[..<end], as: UTF8.self).components(separatedBy: "\r\n")
+        let statusWords = lines[0].split(separator: " ")
+        guard statusWords.count >= 2, statusWords[0].hasPrefix("HTTP/"), let status = Int(statusWords[1]) else {
+            throw FixtureError(message: "\(what): bad status line \(lines[0])")
+        }
+        return HTTPReply(status: status, headers: Array(lines.dropFirst()), body: Array(raw[(end + separator.count)...]))
     }
 
     private static func loopbackAddress(port: Int) -> sockaddr_in {

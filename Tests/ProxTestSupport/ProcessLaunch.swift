@@ -16,4 +16,18 @@ extension Process {
         defer { pthread_sigmask(SIG_SETMASK, &saved, nil) }
         try run()
     }
+
+    /// SIGTERM, then SIGKILL if it is still running after `grace` (at once when `grace` is
+    /// zero); returns once it has exited.
+    public func terminate(grace: Duration) {
+        if isRunning {
+            if grace > .zero {
+                terminate()
+                let deadline = ContinuousClock.now + grace
+                while isRunning, ContinuousClock.now < deadline { usleep(10_000) }
+            }
+            if isRunning { Glibc.kill(processIdentifier, SIGKILL) }
+        }
+        waitUntilExit()
+    }
 }

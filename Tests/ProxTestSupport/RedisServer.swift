@@ -91,7 +91,7 @@ public final class RedisServer: @unchecked Sendable {
             do {
                 try waitUntilReady(launched)
             } catch {
-                Self.terminate(launched, grace: .zero)
+                launched.terminate(grace: .zero)
                 process = nil
                 throw error
             }
@@ -104,7 +104,7 @@ public final class RedisServer: @unchecked Sendable {
         lock.withLock {
             guard let process else { return }
             self.process = nil
-            Self.terminate(process, grace: .seconds(5))
+            process.terminate(grace: .seconds(5))
         }
     }
 
@@ -113,7 +113,7 @@ public final class RedisServer: @unchecked Sendable {
         lock.withLock {
             guard let process else { return }
             self.process = nil
-            Self.terminate(process, grace: .zero)
+            process.terminate(grace: .zero)
         }
     }
 
@@ -197,18 +197,6 @@ public final class RedisServer: @unchecked Sendable {
             out += Array("$\(argument.utf8.count)\r\n".utf8) + Array(argument.utf8) + Array("\r\n".utf8)
         }
         return out
-    }
-
-    private static func terminate(_ process: Process, grace: Duration) {
-        if process.isRunning {
-            if grace > .zero {
-                process.terminate()
-                let deadline = ContinuousClock.now + grace
-                while process.isRunning, ContinuousClock.now < deadline { usleep(10_000) }
-            }
-            if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
-        }
-        process.waitUntilExit()
     }
 
     /// A redis.conf string argument.
