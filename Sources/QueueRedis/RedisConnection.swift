@@ -3,6 +3,10 @@ import Dispatch
 import Foundation
 import Logging
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Where and how to reach Redis.
 public struct RedisConfiguration: Sendable, Equatable {
     public var host: String
@@ -96,6 +100,16 @@ extension Int: RedisArgument { public var redisBytes: [UInt8] { Array(String(sel
 extension Int64: RedisArgument { public var redisBytes: [UInt8] { Array(String(self).utf8) } }
 extension Array: RedisArgument where Element == UInt8 { public var redisBytes: [UInt8] { self } }
 
+/// hiredis sends with write(2): once Redis has reset the connection (it was killed or
+/// restarted, or closed us mid-command), the next write raises SIGPIPE, whose default
+/// action ends the whole process. Linux has no per-socket opt-out, so, like SwiftNIO, the
+/// first connection ignores SIGPIPE process-wide; the write then fails with EPIPE and the
+/// command with a `.connection` error.
+private let sigpipeIgnored: Bool = {
+    _ = signal(SIGPIPE, SIG_IGN)
+    return true
+}()
+
 /// One connection to Redis over hiredis's blocking API.
 ///
 /// hiredis calls block, so they never run on Swift's cooperative pool: each connection
@@ -118,6 +132,7 @@ public final class RedisConnection: @unchecked Sendable {
     private var closed = false
 
     public init(configuration: RedisConfiguration, name: String = "redis", logger: Logger = Logger(label: "prox.redis")) {
+        _ = sigpipeIgnored
         self.configuration = configuration
         self.queue = DispatchQueue(label: "prox.redis.\(name)")
         self.logger = logger

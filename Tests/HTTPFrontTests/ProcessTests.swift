@@ -51,7 +51,8 @@ import Testing
             let (process, output) = try Self.launch(arguments, environment: environment)
             process.waitUntilExit()
             #expect(process.terminationStatus != 0, "\(arguments) \(environment)")
-            #expect(output.value.contains(expected), "\(arguments): \(output.value)")
+            // The readability handler may still be delivering what the process wrote.
+            #expect(await eventually(timeout: .seconds(10)) { output.value.contains(expected) }, "\(arguments): \(output.value)")
         }
     }
 

@@ -1,0 +1,108 @@
+import Dispatch
+import Foundation
+import Glibc
+
+/// Small blocking socket helpers on 127.0.0.1 for test fixtures.
+public enum Loopback {
+    public static let host = "127.0.0.1"
+
+    /// A TCP port on 127.0.0.1 that was free a moment ago: binds a socket to port 0, reads
+    /// the port the kernel chose, and closes the socket.
+    public static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw FixtureError(message: "socket: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var address = loopbackAddress(port: 0)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else { throw FixtureError(message: "bind 127.0.0.1:0: \(String(cString: strerror(errno)))") }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard named == 0 else { throw FixtureError(message: "getsockname: \(String(cString: strerror(errno)))") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Connects to 127.0.0.1:`port`, sends `request`, and reads until `done` accepts what
+    /// arrived, the peer closes, or `timeout` passes. Nil when the connection is refused.
+    public static func exchange(
+        port: Int, send request: [UInt8], timeout: Duration = .seconds(2), until done: ([UInt8]) -> Bool = { _ in false }
+    ) throws -> [UInt8]? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw FixtureError(message: "socket: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let (seconds, attoseconds) = timeout.components
+        var limit = timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        var address = loopbackAddress(port: port)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { return nil }
+        var sent = 0
+        while sent < request.count {
+            let n = request[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard n > 0 else { return nil }
+            sent += n
+        }
+        let deadline = ContinuousClock.now + timeout
+        var received: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while !done(received), ContinuousClock.now < deadline {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            received += chunk[..<n]
+        }
+        return received
+    }
+
+    /// A reply to `httpGet`.
+    public struct HTTPReply: Sendable {
+        public let status: Int
+        public let headers: [String]
+        public let body: [UInt8]
+        public var text: String { String(decoding: body, as: UTF8.self) }
+    }
+
+    /// A plain HTTP/1.0 GET of `path` from 127.0.0.1:`port` over a raw socket (no proxy
+    /// settings, no client library), read until the server closes. The blocking socket
+    /// calls run on a Dispatch thread, not the caller's.
+    public static func httpGet(port: Int, path: String, timeout: Duration = .seconds(30)) async throws -> HTTPReply {
+        let request = Array("GET \(path) HTTP/1.0\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\r\n".utf8)
+        let result: Result<HTTPReply, any Error> = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(returning: Result {
+                    guard let raw = try exchange(port: port, send: request, timeout: timeout) else {
+                        throw FixtureError(message: "GET http://127.0.0.1:\(port)\(path): connection refused")
+                    }
+                    return try parseHTTP(raw, what: "GET http://127.0.0.1:\(port)\(path)")
+                })
+            }
+        }
+        return try result.get()
+    }
+
+    private static func parseHTTP(_ raw: [UInt8], what: String) throws -> HTTPReply {
+        let separator = Array("\r\n\r\n".utf8)
+        guard let end = raw.indices.first(where: { raw[$0...].starts(with: separator) }) else {
+            throw FixtureError(message: "\(what): incomplete reply (\(raw.count) bytes)")
+        }
+        let lines = String(decoding: raw[..<end], as: UTF8.self).components(separatedBy: "\r\n")
+        let statusWords = lines[0].split(separator: " ")
+        guard statusWords.count >= 2, statusWords[0].hasPrefix("HTTP/"), let status = Int(statusWords[1]) else {
+            throw FixtureError(message: "\(what): bad status line \(lines[0])")
+        }
+        return HTTPReply(status: status, headers: Array(lines.dropFirst()), body: Array(raw[(end + separator.count)...]))
+    }
+
+    private static func loopbackAddress(port: Int) -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = inet_addr(host)
+        return address
+    }
+}
