@@ -216,7 +216,15 @@ public final class RedisConnection: @unchecked Sendable {
 
     /// The live context, connecting (and authenticating) first when there is none.
     private func connected() -> Result<UnsafeMutablePointer<redisContext>, RedisError> {
-        if let context { return .success(context) }
+        if let context {
+            guard Self.peerClosed(context) else { return .success(context) }
+            // Closed while idle (server restarted, idle timeout): reconnect before sending,
+            // rather than fail a command that a new connection can run.
+            redisFree(context)
+            self.context = nil
+            currentTimeout = nil
+            logger.notice("Redis closed an idle connection: reconnecting", metadata: ["redis": "\(configuration.address)"])
+        }
         let now = ContinuousClock.now
         if let retryAt, now < retryAt, let lastFailure {
             return .failure(lastFailure)
@@ -298,6 +306,13 @@ public final class RedisConnection: @unchecked Sendable {
     }
 
     // MARK: - hiredis glue
+
+    /// True when the idle connection has something to read (RESP2 sends nothing
+    /// unasked, so that is an error or the end of the stream) or has hung up.
+    private static func peerClosed(_ context: UnsafeMutablePointer<redisContext>) -> Bool {
+        var descriptor = pollfd(fd: context.pointee.fd, events: Int16(POLLIN), revents: 0)
+        return poll(&descriptor, 1, 0) != 0
+    }
 
     private static func timeval(_ duration: Duration) -> Glibc.timeval {
         let (seconds, attoseconds) = duration.components

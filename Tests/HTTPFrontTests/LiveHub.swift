@@ -12,7 +12,7 @@ import ServiceLifecycle
 
 /// A real proxhub (the same wiring `proxhub` runs) on a free loopback port, building from
 /// the fixture module proxy with a real Go toolchain.
-struct LiveHub {
+struct LiveHub: HubClient {
     let hub: Hub
     let port: Int
     let dataDirectory: String

@@ -8,7 +8,7 @@ import Glibc
 /// test is done (deinit stops it too, and removes the directory). `restart()` brings it back
 /// on the same port and directory, so with `persistent: true` the data survives.
 public final class RedisServer: @unchecked Sendable {
-    /// An ACL user: `user <name> on ><password> ~<keys> &* +@all`.
+    /// An ACL user: `user <name> on ><password> ~<keys> +@all -@dangerous` (the rule docs/operations.md recommends).
     public struct User: Sendable {
         public var name: String
         public var password: String
@@ -153,7 +153,7 @@ public final class RedisServer: @unchecked Sendable {
         case .disabled: lines.append("user default off")
         }
         for user in users {
-            lines.append("user \(Self.quoted(user.name)) on \(Self.quoted(">" + user.password)) \(Self.quoted("~" + user.keys)) &* +@all")
+            lines.append("user \(Self.quoted(user.name)) on \(Self.quoted(">" + user.password)) \(Self.quoted("~" + user.keys)) +@all -@dangerous")
         }
         return lines.joined(separator: "\n") + "\n"
     }
