@@ -262,6 +262,11 @@ import Testing
         } throws: { error in
             "\(error)".contains("refused the credentials") && "\(error)".contains("--redis-password")
         }
+        await #expect {
+            _ = try await Cluster.hub(redis: redis)  // no credentials at all
+        } throws: { error in
+            "\(error)".contains("NOAUTH") && "\(error)".contains("--redis-password")
+        }
         var wrong = c
         wrong.redis.password = "wrong"
         await #expect(throws: ConfigurationError.self) { _ = try await LiveAgent.start(wrong) }
