@@ -109,4 +109,10 @@ public final class MemoryLogBus: LogBus, @unchecked Sendable {
     public func events(of build: String) -> [BuildEvent]? {
         lock.withLock { logs[build]?.events }
     }
+
+    /// How many live subscriptions a build's log has (for tests: watchers that go away must
+    /// not leave theirs behind).
+    public func subscriberCount(of build: String) -> Int {
+        lock.withLock { logs[build]?.subscribers.count ?? 0 }
+    }
 }

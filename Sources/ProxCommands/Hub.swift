@@ -3,6 +3,7 @@ import CacheStore
 import Foundation
 import HTTPFront
 import Hummingbird
+import HummingbirdWebSocket
 import Logging
 import NIOCore
 import QueueRedis
@@ -115,11 +116,13 @@ public struct Hub: Sendable {
 
     /// The HTTP application. `onServerRunning` receives the bound port.
     public func application(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        let router = Router()
+        let router = Router(context: BasicWebSocketRequestContext.self)
         router.add(middleware: LogRequestsMiddleware(.info))
         api.addRoutes(to: router)
+        api.addWebSocketRoutes(to: router)
         return Application(
             router: router,
+            server: .http1WebSocketUpgrade(webSocketRouter: router),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Prox"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger
