@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import BuildCore
 import Crypto
 import Foundation
+import HTTPFront
 import HTTPTypes
 import Logging
 import NIOCore
@@ -38,6 +39,10 @@ struct LiveHub: HubClient {
         let task = Task { try await group.run() }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw FixtureError(message: "proxhub did not start") }
+        // The server is up, but the catalog loads in a service of its own: until it has, every
+        // download is refused (503). Tests expect a ready hub; on a busy machine the first
+        // request could otherwise win that race. (A catalog that never loads fails later.)
+        _ = await eventually(timeout: .seconds(30)) { await hub.catalog.isLoaded }
         return LiveHub(hub: hub, port: port, dataDirectory: configuration.dataDirectory, group: group, task: task)
     }
 
@@ -99,7 +104,7 @@ func runProgram(_ path: String, _ arguments: [String]) throws -> String {
 /// Writes `bytes` to a new executable file and returns its path.
 func writeExecutable(_ bytes: [UInt8]) throws -> String {
     let path = Fixture.temporaryDirectory("prox-bin") + "/caddy"
-    FileManager.default.createFile(atPath: path, contents: Data(bytes), attributes: [.posixPermissions: 0o755])
+    try installExecutable(Data(bytes), at: path)
     return path
 }
 
@@ -112,6 +117,27 @@ func slowGo(seconds: Int) throws -> String {
         if [ "$1" = "build" ]; then sleep \(seconds); fi
         exec "\(Fixture.goExecutable)" "$@"
         """
-    FileManager.default.createFile(atPath: path, contents: Data(script.utf8), attributes: [.posixPermissions: 0o755])
+    try installExecutable(Data(script.utf8), at: path)
     return path
+}
+
+/// Writes an executable file without this process ever holding it open for writing: a
+/// write descriptor that a child forked at that moment by another test inherits keeps the
+/// file "busy" until that child execs, and executing it fails with ETXTBSY ("Text file
+/// busy"). The contents are staged under another name, and `install` (a process of its
+/// own, finished when this returns) writes the file itself.
+func installExecutable(_ contents: Data, at path: String) throws {
+    let staged = path + ".staged"
+    guard FileManager.default.createFile(atPath: staged, contents: contents) else {
+        throw FixtureError(message: "cannot write \(staged)")
+    }
+    defer { try? FileManager.default.removeItem(atPath: staged) }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/install")
+    process.arguments = ["-m", "755", staged, path]
+    try process.run()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+        throw FixtureError(message: "install \(staged) \(path) failed with status \(process.terminationStatus)")
+    }
 }
