@@ -17,7 +17,11 @@ extension ProxAPI {
     /// - when the log ends, `build_success` (`/api/builds/<id>/artifact sha256 <hex>, <size> bytes`)
     ///   or `build_failed` (the build's error message; also for a cancelled build);
     /// then the server closes the socket normally (1000) and waits up to ``webSocketCloseGrace``
-    /// for the client's close.
+    /// for the client's close. It closes no sooner than ``webSocketMinimumOpen`` after the
+    /// upgrade: hummingbird-websocket half-closes TCP right after the close frame, and a client
+    /// still completing its upgrade when both arrive can lose them (swift-websocket's
+    /// `WebSocketClient` then waits forever), which happens when a finished build's whole log
+    /// is sent at once.
     ///
     /// The checks run in `shouldUpgrade`, so nothing is upgraded on error: a missing or bad
     /// `job_id` is a 400 and an unknown id a 404, in the JSON error shape; a plain GET (no
@@ -56,6 +60,9 @@ extension ProxAPI {
     /// How long the server waits for the client's close after closing the socket.
     static var webSocketCloseGrace: Duration { .seconds(15) }
 
+    /// The earliest the server closes a socket after upgrading it.
+    static var webSocketMinimumOpen: Duration { .seconds(1) }
+
     /// The build named by `?job_id=`: 400 when missing or invalid, 404 when unknown.
     func webSocketRecord(_ request: Request) async throws -> BuildRecord {
         guard let id = request.uri.queryParameters["job_id"] else {
@@ -67,6 +74,7 @@ extension ProxAPI {
     /// Sends the log while reading (and ignoring) what the client sends: whichever ends first
     /// ends the other, so a gone client cancels the log subscription.
     func watch(_ request: Request, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
+        let earliestClose = ContinuousClock.now + Self.webSocketMinimumOpen
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 do {
@@ -76,9 +84,11 @@ extension ProxAPI {
             group.addTask {
                 do {
                     try await self.sendLog(request, to: outbound)
+                    try await Task.sleep(until: earliestClose, clock: .continuous)
                     try await outbound.close(.normalClosure, reason: nil)
                     try await Task.sleep(for: Self.webSocketCloseGrace)
                 } catch let error as ProxError {
+                    try? await Task.sleep(until: earliestClose, clock: .continuous)
                     try? await outbound.close(.unexpectedServerError, reason: Self.closeReason(error.message))
                     try? await Task.sleep(for: Self.webSocketCloseGrace)
                 } catch {}

@@ -1,10 +1,8 @@
-import AsyncHTTPClient
 import BuildCore
 import Foundation
 import HTTPFront
 import HummingbirdWSClient
 import Logging
-import NIOCore
 import NIOHTTP1
 import NIOWebSocket
 import ProxCommands
