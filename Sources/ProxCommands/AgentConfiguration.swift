@@ -73,12 +73,7 @@ public struct AgentConfiguration: Sendable, Equatable {
             throw ConfigurationError("--push-token/PB_PUSH_TOKEN is required: the same token the hub was started with")
         }
         if workDirectory.isEmpty { throw ConfigurationError("--work-dir/PB_WORK_DIR is empty: give a directory for Go caches and builds") }
-        do {
-            _ = try ModuleProxy(goproxy: goproxy)
-        } catch {
-            throw ConfigurationError("--goproxy/PB_GOPROXY: \(error.message)")
-        }
-        if buildTimeout < .seconds(1) { throw ConfigurationError("--build-timeout/PB_BUILD_TIMEOUT must be at least 1 second") }
+        try SettingValue.validateBuildSettings(goproxy: goproxy, buildTimeout: buildTimeout)
         if jobLease < .seconds(1) { throw ConfigurationError("--job-lease/PB_JOB_LEASE must be at least 1 second") }
         guard !name.isEmpty, name.utf8.count <= 64, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
             throw ConfigurationError("--agent-name/PB_AGENT_NAME: \(name) must be 1 to 64 letters, digits, '-', '_' or '.'")

@@ -95,12 +95,7 @@ public struct HubConfiguration: Sendable, Equatable {
         guard ["file://", "http://", "https://"].contains(where: packageEndpoint.hasPrefix) else {
             throw ConfigurationError("--package-endpoint/PB_PACKAGE_ENDPOINT \(packageEndpoint) is not an http://, https:// or file:// URL")
         }
-        do {
-            _ = try ModuleProxy(goproxy: goproxy)
-        } catch {
-            throw ConfigurationError("--goproxy/PB_GOPROXY: \(error.message)")
-        }
-        if buildTimeout < .seconds(1) { throw ConfigurationError("--build-timeout/PB_BUILD_TIMEOUT must be at least 1 second") }
+        try SettingValue.validateBuildSettings(goproxy: goproxy, buildTimeout: buildTimeout)
         if sseHeartbeat < .milliseconds(100) { throw ConfigurationError("--sse-heartbeat/PB_SSE_HEARTBEAT must be at least 100ms") }
         if cacheMaxSize < 1 << 20 { throw ConfigurationError("--cache-max-size/PB_CACHE_MAX_SIZE must be at least 1MB") }
         if agent {

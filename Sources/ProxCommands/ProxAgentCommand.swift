@@ -60,21 +60,11 @@ public struct ProxAgentCommand: AsyncParsableCommand {
     }
 
     public func run() async throws {
-        let configuration: AgentConfiguration
-        do {
-            configuration = try AgentConfiguration.resolve(flags: flags, environment: ProcessInfo.processInfo.environment)
-        } catch {
-            throw ValidationError(error.description)
+        let configuration = try CommandStart.configuration { () throws(ConfigurationError) in
+            try AgentConfiguration.resolve(flags: flags, environment: ProcessInfo.processInfo.environment)
         }
-        var logger = Logger(label: "proxagent")
-        logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
-        let agent: Agent
-        do {
-            agent = try await Agent.make(configuration: configuration, logger: logger)
-        } catch {
-            logger.critical("cannot start: \(error)")
-            throw ExitCode(1)
-        }
+        let logger = CommandStart.logger("proxagent", level: configuration.logLevel)
+        let agent = try await CommandStart.make(logger) { try await Agent.make(configuration: configuration, logger: logger) }
         try await agent.run()
     }
 }

@@ -79,21 +79,11 @@ public struct ProxHubCommand: AsyncParsableCommand {
     }
 
     public func run() async throws {
-        let configuration: HubConfiguration
-        do {
-            configuration = try HubConfiguration.resolve(flags: flags, environment: ProcessInfo.processInfo.environment)
-        } catch {
-            throw ValidationError(error.description)
+        let configuration = try CommandStart.configuration { () throws(ConfigurationError) in
+            try HubConfiguration.resolve(flags: flags, environment: ProcessInfo.processInfo.environment)
         }
-        var logger = Logger(label: "proxhub")
-        logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
-        let hub: Hub
-        do {
-            hub = try await Hub.make(configuration: configuration, logger: logger)
-        } catch {
-            logger.critical("cannot start: \(error)")
-            throw ExitCode(1)
-        }
+        let logger = CommandStart.logger("proxhub", level: configuration.logLevel)
+        let hub = try await CommandStart.make(logger) { try await Hub.make(configuration: configuration, logger: logger) }
         try await hub.run()
     }
 }

@@ -1,4 +1,7 @@
+import ArgumentParser
+import BuildCore
 import Foundation
+import Logging
 
 /// A configuration problem, reported at start-up naming the flag and its variable.
 public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
@@ -35,8 +38,46 @@ struct Setting<Configuration>: Sendable {
     }
 }
 
+/// Start-up steps both commands share.
+enum CommandStart {
+    /// The resolved configuration; a bad value is a usage error (exit 64) naming the setting.
+    static func configuration<C>(_ resolve: () throws(ConfigurationError) -> C) throws -> C {
+        do throws(ConfigurationError) {
+            return try resolve()
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+
+    static func logger(_ label: String, level: String) -> Logger {
+        var logger = Logger(label: label)
+        logger.logLevel = Logger.Level(rawValue: level) ?? .info
+        return logger
+    }
+
+    /// Runs `make`; a failure is logged and ends the process with status 1.
+    static func make<T>(_ logger: Logger, _ make: () async throws -> T) async throws -> T {
+        do {
+            return try await make()
+        } catch {
+            logger.critical("cannot start: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
 /// Parsers for setting values; each error names the flag and the variable.
 enum SettingValue {
+    /// The checks of `--goproxy` and `--build-timeout` both commands make.
+    static func validateBuildSettings(goproxy: String, buildTimeout: Duration) throws(ConfigurationError) {
+        do {
+            _ = try ModuleProxy(goproxy: goproxy)
+        } catch {
+            throw ConfigurationError("--goproxy/PB_GOPROXY: \(error.message)")
+        }
+        if buildTimeout < .seconds(1) { throw ConfigurationError("--build-timeout/PB_BUILD_TIMEOUT must be at least 1 second") }
+    }
+
     static func logLevel(_ v: String) throws(ConfigurationError) -> String {
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(v) else {
             throw ConfigurationError("--log-level/PB_LOG_LEVEL: \(v) is not one of trace, debug, info, notice, warning, error, critical")

@@ -119,7 +119,6 @@ public final class RedisAgent: Service, Sendable {
                 self.state.withLock { $0.shuttingDown = true }
                 self.slotFreed.yield()
             }
-            await self.drain()
             group.cancelAll()
         }
         _ = try? await client.send(["HDEL", schema.agents, options.name])

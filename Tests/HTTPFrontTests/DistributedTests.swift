@@ -112,16 +112,8 @@ import Testing
         let remote = RemoteHub(port: port)
         try await remote.waitUntilUp()
 
-        var c = AgentConfiguration()
-        c.redis.host = "127.0.0.1"
-        c.redis.port = redis.port
-        c.hubURL = remote.url("")
-        c.pushToken = Cluster.token
+        var c = try Cluster.agentConfiguration(redis: redis, hub: remote, name: "survivor")
         c.goExecutable = try slowGo(seconds: 4)
-        c.goproxy = try Fixture.paths().goproxy
-        c.workDirectory = Fixture.temporaryDirectory("prox-agent-survivor")
-        c.name = "survivor"
-        c.jobLease = .seconds(3)
         let agent = try await LiveAgent.start(c)
 
         let submitted = try await remote.request(

@@ -25,7 +25,7 @@ enum Cluster {
         }
     }
 
-    static func agentConfiguration(redis: RedisServer, hub: LiveHub, name: String, slots: Int = 2) throws -> AgentConfiguration {
+    static func agentConfiguration(redis: RedisServer, hub: some HubClient, name: String, slots: Int = 2) throws -> AgentConfiguration {
         var c = AgentConfiguration()
         c.redis.host = "127.0.0.1"
         c.redis.port = redis.port
