@@ -88,6 +88,9 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            // The web UI's static files, compiled into the binary as byte arrays
+            // (`PackageResources.<name>_<ext>`): proxhub needs nothing beside it to serve them.
+            resources: [.embedInCode("UI")],
             swiftSettings: strictSettings
         ),
         // Command types for the executables: flags, environment, wiring.

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Prox needs on Debian 12 (bookworm): Go 1.23 from bookworm-backports (else
-# Debian's golang-go), Redis and hiredis, SQLite headers, Python 3, curl, git.
+# Debian's golang-go), Redis and hiredis, SQLite headers, Python 3, curl, git; and for the
+# browser tests Chromium, chromedriver and Selenium (from PyPI, into the virtual environment
+# $PROX_VENV, default ./.venv).
 #
 # Idempotent: run it as often as you like. Runs apt-get as root (through sudo when not
 # root and sudo exists). Never starts Redis as a service. Swift itself cannot be installed
@@ -22,7 +24,9 @@ else
 fi
 as_root() { "${AS_ROOT[@]}" "$@"; }
 
-PACKAGES=(redis-server libhiredis-dev libsqlite3-dev python3 curl ca-certificates git)
+PACKAGES=(redis-server libhiredis-dev libsqlite3-dev python3 python3-venv curl ca-certificates git chromium chromium-driver)
+# The browser tests' Selenium, from PyPI (pinned: the version the tests were written against).
+SELENIUM=selenium==4.51.0
 BACKPORTS_FILE=/etc/apt/sources.list.d/bookworm-backports.sources
 
 # The Debian mirror this machine already uses for bookworm (backports come from the same one).
@@ -140,7 +144,19 @@ if command -v apt-get >/dev/null 2>&1; then
     fi
 else
     warn "apt-get not found: this script installs packages on Debian only; install by hand:"
-    warn "  Go >= 1.21 (1.23 recommended), redis-server, hiredis and SQLite headers, python3, curl, git"
+    warn "  Go >= 1.21 (1.23 recommended), redis-server, hiredis and SQLite headers, python3, curl, git,"
+    warn "  chromium and chromedriver (browser tests)"
+fi
+
+# --- Selenium (browser tests) ------------------------------------------------------
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+venv=${PROX_VENV:-$repo/.venv}
+if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import selenium, sys; sys.exit(selenium.__version__ != sys.argv[1])' "${SELENIUM#*==}" 2>/dev/null; then
+    say "already installed: $SELENIUM in $venv"
+else
+    say "installing $SELENIUM into $venv (PyPI)"
+    python3 -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$SELENIUM"
 fi
 
 # --- Swift --------------------------------------------------------------------

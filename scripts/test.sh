@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test: installs what a fresh Debian 12 lacks (scripts/setup-debian.sh; skip
-# with PROX_SKIP_SETUP=1), then builds the package with its tests and runs `swift test`.
-# Arguments pass through to `swift test` (e.g. --filter CacheStoreTests).
-# Exits with swift test's status.
+# with PROX_SKIP_SETUP=1), builds the package with its tests, runs `swift test`, then the
+# web UI's browser tests (scripts/test-browser.sh: headless Chromium and Selenium).
+# Arguments pass through to `swift test` (e.g. --filter CacheStoreTests); with arguments
+# the browser tests are left out (run scripts/test-browser.sh for those alone).
+# Exits non-zero if either part failed.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -40,4 +42,11 @@ swift build --build-tests
 echo "==> swift test $*"
 status=0
 swift test "$@" || status=$?
+
+if [ "$#" -eq 0 ]; then
+    echo "==> browser tests (scripts/test-browser.sh)"
+    browser=0
+    PROX_PROXHUB="$(swift build --show-bin-path)/proxhub" bash scripts/test-browser.sh || browser=$?
+    if [ "$status" -eq 0 ]; then status=$browser; fi
+fi
 exit "$status"

@@ -68,6 +68,7 @@ public struct ProxAPI: Sendable {
         router.get("/api/builds/{id}/artifact") { request, context in try await self.artifact(request, id: context.parameters.require("id")) }
         router.head("/api/builds/{id}/artifact") { request, context in try await self.artifact(request, id: context.parameters.require("id")) }
         router.get("/healthz") { _, _ in try await self.health() }
+        addUIRoutes(to: router)
         addInternalRoutes(to: router)
     }
 

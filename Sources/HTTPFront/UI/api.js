@@ -1,0 +1,114 @@
+// The public API, as the page uses it. Nothing here is private to the UI: every call is
+// one a script could make (see docs/api.md).
+
+/** An error from the API, with the message of its JSON error body when it has one. */
+export class APIError extends Error {
+  constructor(status, message, id) {
+    super(message);
+    this.status = status;
+    this.id = id;
+  }
+}
+
+async function request(path, options = {}) {
+  let response;
+  try {
+    response = await fetch(path, { headers: { Accept: "application/json" }, ...options });
+  } catch (error) {
+    throw new APIError(0, `the server cannot be reached (${error.message}): check that proxhub is running, then retry`);
+  }
+  let body = null;
+  const text = await response.text();
+  if (text) {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = null;
+    }
+  }
+  if (!response.ok) {
+    const detail = body && body.error;
+    const message = detail && detail.message ? detail.message : `${response.status} ${response.statusText}`.trim();
+    throw new APIError(response.status, message, detail && detail.id);
+  }
+  return body;
+}
+
+/** `/api/packages`: the catalog, most downloaded first. */
+export async function packages() {
+  return (await request("/api/packages")).result;
+}
+
+/** `/api/caddy_versions`: `"latest"`, then every version, newest first. */
+export async function caddyVersions() {
+  return request("/api/caddy_versions");
+}
+
+/** `/api/platforms`: every build target, `{os, arch, arm?, target}`. */
+export async function platforms() {
+  return (await request("/api/platforms")).result;
+}
+
+/** `POST /api/builds`: starts (or joins, or answers from the cache) a build. */
+export async function startBuild(selection) {
+  const body = {
+    os: selection.os,
+    arch: selection.arch,
+    packages: selection.packages.map(packageSpec),
+    version: selection.version,
+  };
+  if (selection.arm) body.arm = selection.arm;
+  return (await request("/api/builds", {
+    method: "POST",
+    headers: { Accept: "application/json", "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  })).result;
+}
+
+/** `GET /api/builds/{id}`. */
+export async function build(id) {
+  return (await request(`/api/builds/${encodeURIComponent(id)}`)).result;
+}
+
+/** `GET /api/builds?limit=N`: newest first. */
+export async function recentBuilds(limit = 20) {
+  return (await request(`/api/builds?limit=${limit}`)).result;
+}
+
+/** `path` or `path@version`: a `p=` value. */
+export function packageSpec(pkg) {
+  return pkg.version ? `${pkg.path}@${pkg.version}` : pkg.path;
+}
+
+/** Percent-encodes like the server does (RFC 3986 unreserved characters kept), `'` included. */
+export function encode(value) {
+  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase());
+}
+
+/** The `/api/download` URL (absolute) for a selection. */
+export function downloadURL(selection, origin = window.location.origin) {
+  const items = [["os", selection.os], ["arch", selection.arch]];
+  if (selection.arm) items.push(["arm", String(selection.arm)]);
+  for (const pkg of selection.packages) items.push(["p", packageSpec(pkg)]);
+  if (selection.version && selection.version !== "latest") items.push(["version", selection.version]);
+  return origin + "/api/download?" + items.map(([k, v]) => `${k}=${encode(v)}`).join("&");
+}
+
+/** A shell command that downloads `url` to ./caddy, failing on an HTTP error. */
+export function curlCommand(url) {
+  // The URL is percent-encoded, so it holds no single quote; quote it for the shell anyway.
+  return `curl -fLo caddy '${url.replace(/'/g, "'\\''")}'`;
+}
+
+/** 41234567 → "39.3 MiB (41,234,567 bytes)". */
+export function formatSize(bytes) {
+  const units = ["bytes", "KiB", "MiB", "GiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  const exact = `${bytes.toLocaleString("en-US")} bytes`;
+  return unit === 0 ? exact : `${value.toFixed(1)} ${units[unit]} (${exact})`;
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs the web UI's browser tests (Tests/BrowserTests): headless Chromium driven by
+# Selenium against a live proxhub on a free 127.0.0.1 port, building from the fixture
+# module proxy. scripts/test.sh runs them after `swift test`.
+#
+#   scripts/test-browser.sh [unittest arguments, e.g. -k reload]
+#
+# Needs chromium and chromium-driver (Debian) and the selenium package from PyPI in
+# the virtual environment $PROX_VENV (default ./.venv): scripts/setup-debian.sh
+# installs all three. Builds proxhub (debug) unless PROX_PROXHUB names one.
+# Screenshots and server logs go to test-output/browser/ (not committed).
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+if ! command -v swift >/dev/null 2>&1 && [ -d /opt/swift/usr/bin ]; then
+    export PATH="/opt/swift/usr/bin:$PATH"
+fi
+
+VENV=${PROX_VENV:-$PWD/.venv}
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import selenium' 2>/dev/null; then
+    echo "test-browser: selenium is not installed in $VENV: run scripts/setup-debian.sh" >&2
+    exit 1
+fi
+for tool in "${PROX_CHROMIUM:-/usr/bin/chromium}" "${PROX_CHROMEDRIVER:-/usr/bin/chromedriver}"; do
+    if [ ! -x "$tool" ]; then
+        echo "test-browser: $tool is missing: run scripts/setup-debian.sh (apt-get install chromium chromium-driver)" >&2
+        exit 1
+    fi
+done
+
+if [ -z "${PROX_PROXHUB:-}" ]; then
+    echo "==> swift build --product proxhub"
+    swift build --product proxhub
+    PROX_PROXHUB="$(swift build --show-bin-path)/proxhub"
+fi
+PROX_PROXHUB=$(realpath "$PROX_PROXHUB")
+export PROX_PROXHUB
+
+echo "==> browser tests: $("$VENV/bin/python" -c 'import selenium; print("selenium", selenium.__version__)'), $("${PROX_CHROMIUM:-/usr/bin/chromium}" --version 2>/dev/null | head -n1)"
+cd Tests/BrowserTests
+exec "$VENV/bin/python" -m unittest -v "$@"
