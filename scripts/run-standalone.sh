@@ -95,6 +95,8 @@ cat <<EOF
   go:      $GO_BIN
   URL:     $URL   (data in ./data unless --binary-path/PB_BINARY_PATH says otherwise)
 
+  Web UI: $URL/
+
   Try:
     curl -s $URL/healthz
     curl -s $URL/api/caddy_versions
