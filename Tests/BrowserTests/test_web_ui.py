@@ -269,6 +269,33 @@ class WebUITests(unittest.TestCase):
         self.assertIn("arch=arm&arm=5", link)
         self.assertTrue(link.endswith("&version=v2.7.6"), link)
 
+    def test_copy_buttons_put_the_link_and_the_curl_command_on_the_clipboard(self):
+        driver.execute_cdp_cmd("Browser.grantPermissions", {
+            "origin": prox.base, "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]})
+        self.open(f"?os=linux&arch=arm64&p={HELLO}@v0.1.0")
+        driver.find_element(By.CSS_SELECTOR, "#share summary").click()
+        read = "navigator.clipboard.readText().then(arguments[0], e => arguments[0]('error: ' + e))"
+        for button, field in [("copy-link", "share-link"), ("copy-curl", "share-curl")]:
+            self.by_id(button).click()
+            self.wait(lambda d: self.text(button) == "Copied", 5, f"{button} did not copy")
+            self.assertEqual(driver.execute_async_script(read), self.by_id(field).get_attribute("value"))
+        self.assertEqual(driver.execute_async_script(read),
+                         f"curl -fLo caddy '{prox.base}/api/download?os=linux&arch=arm64&p=github.com%2Fproxfixture%2Fhello%40v0.1.0'")
+
+    def test_a_version_the_proxy_does_not_have_shows_the_servers_message(self):
+        self.open(f"?os=linux&arch=amd64&p={HELLO}@v9.9.9")
+        self.by_id("build-button").click()
+        message = self.wait(lambda d: self.text("form-error"), 30)
+        self.assertIn("v9.9.9", message)
+        self.assertIn(HELLO, message)
+        self.assertTrue(self.by_id("build").get_attribute("hidden"), "no build was started")
+        self.assertFalse(self.by_id("build-button").get_attribute("disabled"), "the form can be sent again")
+        # The browser itself reports the refused request (a 400): that one entry, nothing else.
+        errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        self.assertEqual(len(errors), 1, errors)
+        self.assertIn("/api/builds", errors[0]["message"])
+        self.assertIn("400", errors[0]["message"])
+
     def test_without_a_platform_in_the_link_the_visitors_own_is_preselected(self):
         self.open()
         # headless Chromium on this machine: Linux on x86-64 (or arm64)
