@@ -61,6 +61,7 @@ public struct ProxAPI: Sendable {
         router.head("/api/download") { request, _ in try await self.download(request) }
         router.get("/api/packages") { _, _ in try await self.packages() }
         router.get("/api/caddy_versions") { _, _ in try await self.caddyVersions() }
+        router.get("/api/platforms") { _, _ in try Self.platforms() }
         router.post("/api/builds") { request, context in try await self.submit(request, context: context) }
         router.get("/api/builds") { request, _ in try await self.recentBuilds(request) }
         router.get("/api/builds/{id}") { _, context in try await self.build(context.parameters.require("id")) }
@@ -150,6 +151,19 @@ public struct ProxAPI: Sendable {
     func caddyVersions() async throws -> Response {
         let versions = try await resolver.caddyVersions()
         return try Self.json(["latest"] + versions.map(\.description), cacheControl: "public, max-age=60")
+    }
+
+    /// Every target Prox builds for, one entry per GOARM value, in the order of
+    /// ``Platform/supported``: `{"os","arch","arm"?,"target"}`.
+    static func platforms() throws -> Response {
+        struct Target: Encodable {
+            let os: String
+            let arch: String
+            let arm: Int?
+            let target: String
+        }
+        let targets = Platform.all.map { Target(os: $0.os, arch: $0.arch, arm: $0.arm, target: $0.description) }
+        return try json(Envelope(status_code: 200, result: targets), cacheControl: "public, max-age=3600")
     }
 
     // MARK: - Builds

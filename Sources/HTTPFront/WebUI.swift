@@ -74,19 +74,5 @@ extension ProxAPI {
         }
         router.get("/ui/{file}", use: file)
         router.head("/ui/{file}", use: file)
-        router.get("/api/platforms") { _, _ in try Self.platforms() }
-    }
-
-    /// Every target Prox builds for, one entry per GOARM value, in the order of
-    /// ``Platform/supported``: `{"os","arch","arm"?,"target"}`.
-    static func platforms() throws -> Response {
-        struct Target: Encodable {
-            let os: String
-            let arch: String
-            let arm: Int?
-            let target: String
-        }
-        let targets = Platform.all.map { Target(os: $0.os, arch: $0.arch, arm: $0.arm, target: $0.description) }
-        return try json(Envelope(status_code: 200, result: targets), cacheControl: "public, max-age=3600")
     }
 }

@@ -30,6 +30,11 @@ FINAL = ("succeeded", "failed", "cancelled")
 DESKTOP = (1280, 900)
 PHONE = (390, 844)
 
+def dom_id(prefix, path):
+    """The page's DOM id for a package path (catalog.js domID)."""
+    return prefix + "-" + "".join(c if c.isascii() and c.isalnum() else "_%02x" % ord(c) for c in path)
+
+
 prox = None
 driver = None
 downloads = None
@@ -264,7 +269,7 @@ class WebUITests(unittest.TestCase):
         versions = {e.get_attribute("data-path"): e.get_attribute("value")
                     for e in driver.find_elements(By.CSS_SELECTOR, "#selected input.version")}
         self.assertEqual(versions, {HELLO: "v0.1.0", WITHDEP: ""})
-        self.assertTrue(self.by_id(f"pkg-{HELLO.replace('.', '-').replace('/', '-')}").is_selected())
+        self.assertTrue(self.by_id(dom_id("pkg", HELLO)).is_selected())
         link = self.by_id("share-link").get_attribute("value")
         self.assertIn("arch=arm&arm=5", link)
         self.assertTrue(link.endswith("&version=v2.7.6"), link)
@@ -322,7 +327,7 @@ class WebUITests(unittest.TestCase):
         for _ in range(60):
             driver.switch_to.active_element.send_keys(Keys.TAB)
             reached.add(driver.switch_to.active_element.get_attribute("id"))
-        self.assertTrue({"catalog-search", f"ver-{HELLO.replace('.', '-').replace('/', '-')}", "platform",
+        self.assertTrue({"catalog-search", dom_id("ver", HELLO), "platform",
                          "caddy-version", "build-button"} <= reached, reached)
 
     def test_an_invalid_version_is_refused_with_a_message_naming_the_fix(self):

@@ -304,7 +304,13 @@ async function start() {
   for (const button of document.querySelectorAll("button[data-copy]")) button.addEventListener("click", () => copy(button));
   window.addEventListener("popstate", () => {
     const id = new URLSearchParams(window.location.search).get("build");
-    if (id && id !== state.buildID) openBuildByID(id, false);
+    if (id && id !== state.buildID) {
+      openBuildByID(id, false);
+    } else if (!id && state.buildID) {
+      state.buildID = null;
+      view.close();
+      $("build").hidden = true;
+    }
   });
 
   await Promise.all([

@@ -3,6 +3,11 @@
 
 const PAGE = 100;
 
+/** A DOM id for a package path, one-to-one: "pkg-github_2ecom_2fx_2fy" (not letters and digits: _ + hex). */
+export function domID(prefix, path) {
+  return prefix + "-" + path.replace(/[^A-Za-z0-9]/g, (c) => "_" + c.charCodeAt(0).toString(16).padStart(2, "0"));
+}
+
 /** Lower-case text a package is searched by: path, module names and docs. */
 function haystack(pkg) {
   const modules = (pkg.modules || []).map((m) => `${m.name || ""} ${m.docs || ""}`).join(" ");
@@ -91,7 +96,7 @@ export class Catalog {
     const li = document.createElement("li");
     li.className = "package";
     li.dataset.path = pkg.path;
-    const id = "pkg-" + pkg.path.replace(/[^A-Za-z0-9]+/g, "-");
+    const id = domID("pkg", pkg.path);
     const box = document.createElement("input");
     box.type = "checkbox";
     box.id = id;
@@ -138,7 +143,7 @@ export class Catalog {
         name.title = "not in this server's catalog";
         name.classList.add("unlisted");
       }
-      const id = "ver-" + path.replace(/[^A-Za-z0-9]+/g, "-");
+      const id = domID("ver", path);
       const label = document.createElement("label");
       label.htmlFor = id;
       label.className = "sr-only";
