@@ -15,6 +15,7 @@ import tempfile
 import time
 import unittest
 import urllib.parse
+import urllib.request
 
 from harness import OUTPUT, LiveProx, chromium
 
@@ -242,6 +243,33 @@ class WebUITests(unittest.TestCase):
         self.assertEqual(seqs, list(range(1, len(seqs) + 1)), "the whole log, each line once")
         stream = prox.get(f"/api/builds/{build_id}/logs").decode()
         self.assertEqual(len(seqs), stream.count("event: log\n"), "every line the server has")
+
+    def test_recent_builds_show_their_state_and_open_any_ones_log(self):
+        request = urllib.request.Request(
+            prox.base + "/api/builds", method="POST", headers={"Content-Type": "application/json"},
+            data=json.dumps({"os": "linux", "arch": "arm64", "packages": ["github.com/proxfixture/majortwo/v2"]}).encode())
+        with urllib.request.urlopen(request, timeout=60) as response:
+            build_id = json.loads(response.read())["result"]["id"]
+        self.open()
+        link = self.wait(lambda d: d.find_element(By.CSS_SELECTOR, f'#recent-rows a[data-build-id="{build_id}"]'), 30)
+        row = link.find_element(By.XPATH, "./ancestor::tr")
+        self.assertIn("linux/arm64", row.text)
+        self.assertIn("github.com/proxfixture/majortwo/v2@v2.1.0", row.text)
+        self.assertTrue(self.by_id("build").get_attribute("hidden"))
+        link.click()
+        self.wait(lambda d: self.text("build-title") == f"Build {build_id}", 10)
+        self.assertEqual(self.build_id_from_url(), build_id)
+        self.wait(lambda d: self.state() in FINAL, 600, "the build did not finish")
+        self.assertEqual(self.state(), "succeeded")
+        seqs = self.log_seqs()
+        self.assertEqual(seqs, list(range(1, len(seqs) + 1)))
+        self.assertGreater(len(seqs), 5, "the build's own log, from its first line")
+        # Its row now says so (the list refreshes when a followed build ends).
+        self.wait(lambda d: "succeeded" in d.find_element(
+            By.CSS_SELECTOR, f'#recent-rows a[data-build-id="{build_id}"]').find_element(By.XPATH, "./ancestor::tr").text, 30)
+        # Back goes to the page without the build.
+        driver.back()
+        self.wait(lambda d: self.by_id("build").get_attribute("hidden"), 10, "Back closes the build's view")
 
     def test_search_filters_by_path_module_name_and_docs_in_catalog_order(self):
         self.open()
