@@ -28,6 +28,7 @@ OUTPUT = os.environ.get("PROX_TEST_OUTPUT") or os.path.join(REPO, "test-output",
 SLOW_ZIPS = {
     "github.com/proxfixture/hello/@v/v0.1.0.zip": 6,
     "github.com/proxfixture/hello/@v/v0.2.0.zip": 10,
+    "github.com/!prox!fixture/!upper!case/@v/v1.0.0.zip": 15,
 }
 
 
@@ -123,30 +124,47 @@ class LiveProx:
             stdout=subprocess.PIPE, stderr=proxy_log, stdin=subprocess.DEVNULL, text=True,
         )
         port = read_line_with(self.proxy, r"listening on 127\.0\.0\.1:(\d+)", 20, proxy_log).group(1)
-        goproxy = f"http://127.0.0.1:{port}"
+        self.goproxy = f"http://127.0.0.1:{port}"
+        self.fixture = fixture
+        self.hub_log = open(os.path.join(OUTPUT, "proxhub.log"), "w")
+        self.logs.append(self.hub_log)
+        self.start_hub(0)
+        return self
 
+    def start_hub(self, port):
+        """Starts proxhub on `port` (0: a free one) over the data directory, and waits until
+        its catalog is loaded."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("PB_") and k not in ("GOPROXY", "GOFLAGS")}
         env["GOSUMDB"] = "off"  # the fixture's modules are not in the public checksum database
-        hub_log = open(os.path.join(OUTPUT, "proxhub.log"), "w")
-        self.logs.append(hub_log)
         self.hub = subprocess.Popen(
-            [proxhub_path(), "--webserver-host", "127.0.0.1", "--webserver-port", "0",
-             "--binary-path", os.path.join(self.root, "data"), "--go", go_command(), "--goproxy", goproxy,
-             "--package-endpoint", "file://" + os.path.join(fixture, "packages.json")],
+            [proxhub_path(), "--webserver-host", "127.0.0.1", "--webserver-port", str(port),
+             "--binary-path", os.path.join(self.root, "data"), "--go", go_command(), "--goproxy", self.goproxy,
+             "--package-endpoint", "file://" + os.path.join(self.fixture, "packages.json")],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True, env=env,
+            start_new_session=True,  # its own process group: crash_hub kills its go commands too
         )
-        port = read_line_with(self.hub, r"listening on 127\.0\.0\.1:(\d+)", 120, hub_log).group(1)
-        self.pump = pump(self.hub, hub_log)
+        port = read_line_with(self.hub, r"listening on 127\.0\.0\.1:(\d+)", 120, self.hub_log).group(1)
+        self.pump = pump(self.hub, self.hub_log)
         self.base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:  # the catalog is loaded from the file:// endpoint
             try:
                 if json.loads(self.get("/healthz"))["catalog_loaded"]:
-                    return self
+                    return
             except OSError:
                 pass
             time.sleep(0.2)
         raise RuntimeError("proxhub did not load the fixture catalog within 60 s")
+
+    def crash_hub(self):
+        """SIGKILLs proxhub and the go commands it started (its process group), as a crash
+        of the host would; returns its port for `start_hub`."""
+        port = int(self.base.rsplit(":", 1)[1])
+        os.killpg(self.hub.pid, signal.SIGKILL)
+        self.hub.wait()
+        self.pump.join(10)
+        self.hub.stdout.close()
+        return port
 
     def get(self, path, timeout=60):
         with urllib.request.urlopen(self.base + path, timeout=timeout) as response:

@@ -290,6 +290,25 @@ class WebUITests(unittest.TestCase):
                 10, f"search {query!r}")
         self.assertIn("0 of", self.text("catalog-count"))
 
+    def test_a_build_lost_in_a_server_crash_ends_with_a_message_not_a_spinner(self):
+        upper = "github.com/ProxFixture/UpperCase"
+        self.open(f"?os=linux&arch=amd64&p={upper}")
+        self.by_id("build-button").click()
+        self.wait(lambda d: len(self.log_seqs()) >= 3 and self.state() == "running", 60, "the build did not start")
+        build_id = self.build_id_from_url()
+        port = prox.crash_hub()  # standalone proxhub keeps build records in memory only
+        self.wait(lambda d: self.text("build-step") == "reconnecting…", 15, "the page notices the lost stream")
+        prox.start_hub(port)
+        message = self.wait(lambda d: self.by_id("failure-message").text, 30, "no message after the restart")
+        self.assertIn(f"no build with id {build_id}", message)
+        self.assertEqual(self.state(), "lost")
+        self.assertEqual(self.text("build-step"), "", "no step is shown as still going")
+        # The browser reports the refused reconnections and the 404s: only those.
+        errors = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        self.assertTrue(errors)
+        unexpected = [m for m in errors if f"/api/builds/{build_id}" not in m]
+        self.assertEqual(unexpected, [])
+
     def test_a_shared_link_restores_packages_versions_and_platform(self):
         self.open(f"?os=linux&arch=arm&arm=5&p={HELLO}@v0.1.0&p={WITHDEP}&version=v2.7.6")
         self.assertEqual(Select(self.by_id("platform")).first_selected_option.get_attribute("value"), "linux/arm/v5")

@@ -1,7 +1,7 @@
 // One build's live view: its log over Server-Sent Events (/api/builds/{id}/logs, replayed
 // from the first line, then live), its steps, elapsed time, and the result.
 
-import { curlCommand, formatSize } from "./api.js";
+import { build, curlCommand, formatSize } from "./api.js";
 import { formatTarget } from "./platform.js";
 
 const STEP_NAMES = {
@@ -96,12 +96,45 @@ export class BuildView {
       }
       this.finish(record);
     });
-    // On `error` the browser reconnects by itself (sending Last-Event-ID) while the build runs.
+    // On `error` the browser reconnects by itself (sending Last-Event-ID) while the build
+    // runs. It gives up when the server refuses the stream (the build is no longer known,
+    // e.g. after a standalone proxhub restarted): then ask for the build itself.
     source.addEventListener("error", () => {
-      if (source.readyState === EventSource.CONNECTING && !this.finished) {
+      if (this.finished || this.source !== source) return;
+      if (source.readyState === EventSource.CONNECTING) {
         this.$("build-step").textContent = "reconnecting…";
+      } else {
+        this.source = null;
+        this.recover();
       }
     });
+  }
+
+  async recover() {
+    const id = this.id;
+    try {
+      const record = await build(id);
+      if (this.id !== id || this.finished) return; // another build was opened meanwhile
+      if (["succeeded", "failed", "cancelled"].includes(record.state)) {
+        this.flush();
+        this.finish(record);
+      } else {
+        // Still running: follow it again in 2 s (the lines already shown are skipped).
+        setTimeout(() => {
+          if (this.id === id && !this.finished && !this.source) this.connect();
+        }, 2000);
+      }
+    } catch (error) {
+      if (this.id !== id) return;
+      this.finished = true;
+      this.setState("lost");
+      if (this.timer) clearInterval(this.timer);
+      this.timer = null;
+      this.$("build-step").textContent = "";
+      this.$("result").hidden = false;
+      this.$("failure").hidden = false;
+      this.$("failure-message").textContent = `The log stream ended and the build cannot be read: ${error.message}`;
+    }
   }
 
   flush() {
