@@ -7,7 +7,7 @@
 # 1. GET of the artifact at 1, 8 and 64 concurrent clients (wrk): throughput, p50/p99
 #    latency, server CPU seconds per GB, proxhub's peak RSS.
 # 2. HEAD /api/download for the cached key against nginx HEAD of the file, 64
-#    connections: requests per second.
+#    connections, keep-alive (ab -k -i: wrk cannot do HEAD): requests per second.
 #
 # The artifact is built honestly through proxhub: a bench-only fixture plugin
 # (bench/make-bench-proxy.py) embeds 48 MiB, so the build is a ~50 MB Caddy binary. Then
@@ -51,6 +51,7 @@ grep -qi '^x-prox-cache: hit' "$TMP/hit.headers" || die "the restarted proxhub d
 NGINX_PORT=$(free_port)
 mkdir -p "$TMP/nginx"
 cat >"$TMP/nginx/nginx.conf" <<EOF
+user root root;  # the temporary directory is private (0700)
 worker_processes $(nproc);
 pid $TMP/nginx/nginx.pid;
 error_log $TMP/nginx/error.log;
@@ -98,6 +99,25 @@ run() {
     log "$name $method c=$conns: $requests requests, $bytes bytes, p50 ${p50_us}us p99 ${p99_us}us, cpu $((after - before)) ticks"
 }
 
+# head_run NAME URL: HEAD load, 64 keep-alive connections, with bench/headload.go (wrk
+# waits for a body after HEAD; ab speaks HTTP/1.0, which Hummingbird answers without
+# closing the connection). Appends a line like run's to $TMP/results.
+head_run() {
+    local name=$1 url=$2 pids before after out line
+    if [ "$name" = nginx ]; then pids=$(nginx_pids); else pids=$HUB_PID; fi
+    # shellcheck disable=SC2086
+    before=$(cpu_ticks $pids)
+    out=$("$TMP/headload" -c 64 -d "${SECS}s" "$url")
+    # shellcheck disable=SC2086
+    after=$(cpu_ticks $pids)
+    line=$(echo "$out" | grep '^RESULT') || die "headload printed no result: $out"
+    eval "${line#RESULT }"
+    [ "$errors" = 0 ] || die "$name HEAD: $errors errors"
+    echo "$name HEAD 64 $requests 0 $duration_us $p50_us $p99_us $((after - before))" >>"$TMP/results"
+    log "$name HEAD c=64: $requests requests, p50 ${p50_us}us p99 ${p99_us}us, cpu $((after - before)) ticks"
+}
+(cd "$BENCH_DIR" && "$GO" build -o "$TMP/headload" headload.go) || die "cannot build bench/headload.go"
+
 HUB_URL="http://127.0.0.1:$PORT$QUERY"
 NGINX_URL="http://127.0.0.1:$NGINX_PORT/artifact"
 : >"$TMP/results"
@@ -106,8 +126,8 @@ for c in 1 8 64; do
     run proxhub "$HUB_URL" "$c"
 done
 RSS=$(peak_rss_mb "$HUB_PID")
-run nginx "$NGINX_URL" 64 HEAD
-run proxhub "$HUB_URL" 64 HEAD
+head_run nginx "$NGINX_URL"
+head_run proxhub "$HUB_URL"
 
 echo
 machine_line
