@@ -59,6 +59,9 @@ public actor ArtifactCache: ArtifactStore, DocumentStore {
     /// anything reads the LRU order (eviction, ``entries(limit:)``).
     private var pendingAccess: [String: (lastAccess: Double, hits: Int)] = [:]
     private var accessFlushScheduled = false
+    /// Rows recently looked up, decoded, by key (at most `recordCacheLimit`).
+    private var records: [String: ArtifactRecord] = [:]
+    static let recordCacheLimit = 4096
     static let accessFlushInterval: Duration = .seconds(1)
 
     public init(configuration: Configuration, logger: Logger = Logger(label: "prox.cache")) async throws(ProxError) {
@@ -129,13 +132,18 @@ public actor ArtifactCache: ArtifactStore, DocumentStore {
 
     public func lookup(_ key: CacheKey) async throws(ProxError) -> ArtifactRecord? {
         let now = Date()
-        let found: ArtifactRecord?
-        do {
-            found = try await db.read { db in
-                try Row.fetchOne(db, sql: "SELECT * FROM artifact WHERE key = ?", arguments: [key.hex]).flatMap(Self.record(from:))
+        // Recently used rows are kept decoded in memory (every change to the index goes
+        // through this actor, so they stay exact): a hit needs no trip to SQLite's threads.
+        let cached = records[key.hex]
+        var found = cached
+        if found == nil {
+            do {
+                found = try await db.read { db in
+                    try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM artifact WHERE key = ?"), arguments: [key.hex]).flatMap(Self.record(from:))
+                }
+            } catch {
+                throw ProxError(.internal, "cache index lookup failed: \(error)")
             }
-        } catch {
-            throw ProxError(.internal, "cache index lookup failed: \(error)")
         }
         guard var record = found else { return nil }
         record.path = path(forDigest: record.digest)
@@ -157,7 +165,9 @@ public actor ArtifactCache: ArtifactStore, DocumentStore {
             }
         }
         record.lastAccess = now
-        record.hits += unwritten
+        record.hits += cached == nil ? unwritten : 1  // a cached record counts the hits before this one
+        if records.count >= Self.recordCacheLimit { records.removeAll(keepingCapacity: true) }
+        records[key.hex] = record
         return record
     }
 
@@ -291,6 +301,7 @@ public actor ArtifactCache: ArtifactStore, DocumentStore {
             try await db.write { db in
                 try db.execute(sql: "UPDATE artifact SET pinned = ? WHERE key = ?", arguments: [pinned, key.hex])
             }
+            records[key.hex]?.pinned = pinned
         } catch {
             throw ProxError(.internal, "cannot update the cache index: \(error)")
         }
@@ -373,6 +384,7 @@ public actor ArtifactCache: ArtifactStore, DocumentStore {
     /// Removes rows, then each file no other row refers to.
     private func drop(keys: [String]) async throws(ProxError) {
         guard !keys.isEmpty else { return }
+        for key in keys { records[key] = nil }
         let unreferenced: [(digest: String, size: Int64)]
         do {
             unreferenced = try await db.write { db in
