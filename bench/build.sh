@@ -36,11 +36,14 @@ direct() {  # direct PHASE
     echo "direct $1 $(seconds_since "$start")" >>"$TMP/results"
 }
 
-download() {  # download PORT OUTPUT: prints seconds
+download() {  # download PORT OUTPUT NAME PHASE: appends "NAME PHASE seconds" to the results
     local start
     start=$(now_ns)
-    curl -fsS -o "$2" "http://127.0.0.1:$1$QUERY" || die "download failed: $(tail -5 "$TMP"/*.log)"
-    seconds_since "$start"
+    if ! curl -fsS -o "$2" "http://127.0.0.1:$1$QUERY"; then
+        curl -sS "http://127.0.0.1:$1$QUERY" | head -c 2000 >&2
+        die "$3 $4: the download failed"
+    fi
+    echo "$3 $4 $(seconds_since "$start")" >>"$TMP/results"
 }
 
 PORT=$(free_port)
@@ -49,7 +52,7 @@ standalone() {  # standalone PHASE
     [ "$1" = cold ] && rm -rf "$data"
     rm -rf "$data/cache"
     start_proxhub "$data" "$PORT" "$TMP/fixture"
-    echo "standalone $1 $(download "$PORT" "$TMP/standalone.bin")" >>"$TMP/results"
+    download "$PORT" "$TMP/standalone.bin" standalone "$1"
     stop_pid "$PROXHUB_PID"
 }
 
@@ -63,11 +66,11 @@ hub() {  # hub PHASE
         [ -n "$AGENT_PID" ] && stop_pid "$AGENT_PID"
         rm -rf "$data" "$work"
         mkdir -p "$work"
-        start_agent "$work" "$HUB_PORT" "$REDIS_PORT" "$TOKEN"
+        start_agent "$work" "$HUB_PORT" "$REDIS_PORT" "$TOKEN" --goproxy "$PROXY"
     fi
     rm -rf "$data/cache"
     start_proxhub "$data" "$HUB_PORT" "$TMP/fixture" --hub --redis-host 127.0.0.1 --redis-port "$REDIS_PORT" --push-token "$TOKEN"
-    echo "hub $1 $(download "$HUB_PORT" "$TMP/hub.bin")" >>"$TMP/results"
+    download "$HUB_PORT" "$TMP/hub.bin" hub "$1"
     stop_pid "$PROXHUB_PID"
 }
 

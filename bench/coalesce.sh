@@ -4,13 +4,14 @@
 #   bench/coalesce.sh [--smoke]
 #
 # Target: one build, and the last of the 50 responses within 1.1x of a single build's
-# time. Both are measured with warm Go caches (a first, unmeasured build fills them) and
-# an empty artifact cache (proxhub restarted without its cache/ directory), alternately,
-# PROX_BENCH_ROUNDS (3) times; medians are compared. Builds are counted as the distinct
-# X-Prox-Build-Id headers of the 50 responses. --smoke: 1 round of 10 requests.
+# time. Both are measured cold: a proxhub on a new data directory (empty artifact cache,
+# empty Go module and build caches, so the build compiles Go's standard library too and
+# takes tens of seconds, as a real Caddy build does), alternately, PROX_BENCH_ROUNDS (2)
+# times; medians are compared. Builds are counted as the distinct X-Prox-Build-Id headers
+# of the 50 responses. --smoke: 1 round of 10 requests.
 
 source "$(dirname "$0")/lib.sh"
-ROUNDS=${PROX_BENCH_ROUNDS:-3}
+ROUNDS=${PROX_BENCH_ROUNDS:-2}
 N=${PROX_BENCH_CLIENTS:-50}
 if [ "$SMOKE" = 1 ]; then ROUNDS=1; N=10; fi
 BIN="$(bin_dir)"
@@ -20,15 +21,12 @@ PORT=$(free_port)
 DATA="$TMP/hub"
 URL="http://127.0.0.1:$PORT$QUERY"
 
-fresh() {  # a proxhub whose artifact cache is empty (Go caches kept)
-    [ -n "${PROXHUB_PID:-}" ] && stop_pid "$PROXHUB_PID"
-    rm -rf "$DATA/cache"
+fresh() {  # a proxhub on a new data directory: every cache empty
+    if [ -n "${PROXHUB_PID:-}" ]; then stop_pid "$PROXHUB_PID"; fi
+    rm -rf "$DATA" "$DATA.log"
     start_proxhub "$DATA" "$PORT" "$TMP/fixture"
 }
 
-log "first build (fills the Go caches; not measured)"
-fresh
-curl -fsS -o /dev/null "$URL"
 : >"$TMP/results"
 for ((r = 1; r <= ROUNDS; r++)); do
     log "round $r/$ROUNDS: one request"
@@ -67,7 +65,7 @@ for line in open(sys.argv[1]):
     if kind == "many": builds.append(int(nb))
 s, m = statistics.median(single), statistics.median(many)
 print()
-print(f"Coalescing: {sys.argv[2]} concurrent identical cold requests (warm Go caches)")
+print(f"Coalescing: {sys.argv[2]} concurrent identical cold requests (empty artifact and Go caches)")
 print(f"single build: {s:.2f} s (runs {', '.join(f'{x:.2f}' for x in single)})")
 print(f"last of {sys.argv[2]}: {m:.2f} s (runs {', '.join(f'{x:.2f}' for x in many)})")
 print(f"builds per round: {', '.join(map(str, builds))} (target 1: {'yes' if all(b == 1 for b in builds) else 'NO'})")
