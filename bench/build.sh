@@ -33,7 +33,7 @@ direct() {  # direct PHASE
     [ "$1" = cold ] && rm -rf "$TMP/direct-go"
     start=$(now_ns)
     bash "$BENCH_DIR/go-direct.sh" "$GO" "$PROXY" "$TMP/direct-go" "$TMP/direct.bin" v2.8.4 "${PLUGINS[@]}"
-    echo "direct $1 $(seconds_since "$start")" >>"$TMP/results"
+    echo "direct $1 $(seconds_since "$start")" | tee -a "$TMP/results" >&2
 }
 
 download() {  # download PORT OUTPUT NAME PHASE: appends "NAME PHASE seconds" to the results
@@ -43,7 +43,7 @@ download() {  # download PORT OUTPUT NAME PHASE: appends "NAME PHASE seconds" to
         curl -sS "http://127.0.0.1:$1$QUERY" | head -c 2000 >&2
         die "$3 $4: the download failed"
     fi
-    echo "$3 $4 $(seconds_since "$start")" >>"$TMP/results"
+    echo "$3 $4 $(seconds_since "$start")" | tee -a "$TMP/results" >&2
 }
 
 PORT=$(free_port)
@@ -84,6 +84,7 @@ for ((i = 1; i <= WARM; i++)); do
 done
 IDENTICAL=no
 cmp -s "$TMP/direct.bin" "$TMP/standalone.bin" && cmp -s "$TMP/direct.bin" "$TMP/hub.bin" && IDENTICAL=yes
+chmod +x "$TMP/hub.bin"
 "$TMP/hub.bin" list-modules | grep -q http.handlers.majortwo || die "the hub's binary lacks a plugin"
 
 echo
