@@ -20,7 +20,7 @@ import Darwin
 ///
 /// - marks every request head with ``requestHeader`` = the id of its connection's
 ///   ``SendfileSlot`` (a value sent by the client is removed first), so a response knows
-///   the zero-copy path exists on its connection ([`ArtifactResponse`] falls back to
+///   the zero-copy path exists on its connection (`ArtifactResponse` falls back to
 ///   reading chunks when the header is absent, e.g. in router tests);
 /// - replaces a response body part that is a token of its slot (made by
 ///   ``SendfileSlot/enqueue(fd:offset:count:)``) with the file region it stands for,
