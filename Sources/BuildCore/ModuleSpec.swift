@@ -97,6 +97,44 @@ public struct ModuleSpec: Hashable, Sendable, Codable, CustomStringConvertible {
 
     /// First labels of Caddy module IDs (`http.handlers.x`, `dns.providers.y`), to recognise
     /// an ID sent where a package path belongs.
+    /// A fast, byte-level acceptance of the paths ``validateModulePath(_:role:)`` accepts
+    /// with a slash in them: ASCII letters, digits and `-._~`, non-empty elements that
+    /// neither start nor end with a dot nor contain `..`, and a first element with a dot,
+    /// in lower case, without `_` or `~`, not starting with `-`. False means "check in
+    /// detail", not "invalid".
+    static func isPlainModulePath(_ path: String) -> Bool {
+        let bytes = path.utf8
+        guard !bytes.isEmpty, bytes.count <= 256 else { return false }
+        var sawSlash = false, firstHasDot = false
+        var elementStart = true
+        var previous: UInt8 = 0
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: "/"):
+                if elementStart || previous == UInt8(ascii: ".") { return false }  // empty element, or one ending with a dot
+                if !sawSlash, !firstHasDot { return false }
+                sawSlash = true
+                elementStart = true
+                previous = byte
+                continue
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                break
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                if !sawSlash { return false }  // the domain is lower case, without _ or ~
+            case UInt8(ascii: "."):
+                if elementStart || previous == UInt8(ascii: ".") { return false }
+                if !sawSlash { firstHasDot = true }
+            case UInt8(ascii: "-"):
+                if elementStart, !sawSlash { return false }
+            default:
+                return false
+            }
+            elementStart = false
+            previous = byte
+        }
+        return sawSlash && !elementStart && previous != UInt8(ascii: ".")
+    }
+
     static let caddyNamespaces: Set<String> = [
         "admin", "caddy", "dns", "events", "http", "layer4", "pki", "storage", "tls", "logging", "exec", "security",
     ]
@@ -104,6 +142,11 @@ public struct ModuleSpec: Hashable, Sendable, Codable, CustomStringConvertible {
     /// Go's module path rules (golang.org/x/mod/module.CheckPath), with the mistakes people
     /// make (URLs, Caddy module IDs) answered by what to send instead.
     public static func validateModulePath(_ path: String, role: String = "module path") throws(ProxError) {
+        if isPlainModulePath(path) { return }  // the common case, without building any message
+        try validateModulePathInDetail(path, role: role)
+    }
+
+    static func validateModulePathInDetail(_ path: String, role: String) throws(ProxError) {
         let shown = Platform.quoted(path)
         if path.isEmpty { throw .invalid("empty \(role): send a Go module path such as github.com/caddy-dns/cloudflare") }
         if path.utf8.count > 256 { throw .invalid("\(role) \(shown) is too long: Go module paths are at most 256 bytes here") }

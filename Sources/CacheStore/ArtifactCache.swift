@@ -54,6 +54,15 @@ public actor ArtifactCache: ArtifactStore, DocumentStore {
     private let db: DatabasePool
     private let logger: Logger
     private var evictions = 0
+    /// Hits not yet written to the index: key -> (last access, hits to add). Written in one
+    /// transaction at most `accessFlushInterval` after the first of them, and always before
+    /// anything reads the LRU order (eviction, ``entries(limit:)``).
+    private var pendingAccess: [String: (lastAccess: Double, hits: Int)] = [:]
+    private var accessFlushScheduled = false
+    /// Rows recently looked up, decoded, by key (at most `recordCacheLimit`).
+    private var records: [String: ArtifactRecord] = [:]
+    static let recordCacheLimit = 4096
+    static let accessFlushInterval: Duration = .seconds(1)
 
     public init(configuration: Configuration, logger: Logger = Logger(label: "prox.cache")) async throws(ProxError) {
         self.configuration = configuration
@@ -67,6 +76,9 @@ public actor ArtifactCache: ArtifactStore, DocumentStore {
             var config = GRDB.Configuration()
             config.prepareDatabase { db in
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                // Checkpoint every 20,000 pages (80 MB of WAL) instead of 1,000: a large
+                // eviction dirties many pages, and each checkpoint fsyncs.
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = 20000")
             }
             config.busyMode = .timeout(10)
             db = try DatabasePool(path: configuration.root + "/index.sqlite", configuration: config)
@@ -103,6 +115,16 @@ public actor ArtifactCache: ArtifactStore, DocumentStore {
                     """
             )
         }
+        // Start-up reads each distinct (digest, size) and eviction asks whether a digest is
+        // still referenced: both from this index alone, without reading the rows.
+        migrator.registerMigration("v2") { db in
+            try db.execute(
+                sql: """
+                    DROP INDEX artifact_digest;
+                    CREATE INDEX artifact_digest_size ON artifact (digest, size);
+                    """
+            )
+        }
         return migrator
     }
 
@@ -110,13 +132,18 @@ public actor ArtifactCache: ArtifactStore, DocumentStore {
 
     public func lookup(_ key: CacheKey) async throws(ProxError) -> ArtifactRecord? {
         let now = Date()
-        let found: ArtifactRecord?
-        do {
-            found = try await db.read { db in
-                try Row.fetchOne(db, sql: "SELECT * FROM artifact WHERE key = ?", arguments: [key.hex]).flatMap(Self.record(from:))
+        // Recently used rows are kept decoded in memory (every change to the index goes
+        // through this actor, so they stay exact): a hit needs no trip to SQLite's threads.
+        let cached = records[key.hex]
+        var found = cached
+        if found == nil {
+            do {
+                found = try await db.read { db in
+                    try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM artifact WHERE key = ?"), arguments: [key.hex]).flatMap(Self.record(from:))
+                }
+            } catch {
+                throw ProxError(.internal, "cache index lookup failed: \(error)")
             }
-        } catch {
-            throw ProxError(.internal, "cache index lookup failed: \(error)")
         }
         guard var record = found else { return nil }
         record.path = path(forDigest: record.digest)
@@ -125,15 +152,22 @@ public actor ArtifactCache: ArtifactStore, DocumentStore {
             try await drop(keys: [key.hex])
             return nil
         }
-        do {
-            try await db.write { db in
-                try db.execute(sql: "UPDATE artifact SET last_access = ?, hits = hits + 1 WHERE key = ?", arguments: [now.timeIntervalSince1970, key.hex])
+        // The hit is recorded in memory and written with others in one transaction: a write
+        // transaction per download would bound the request rate (and its latency) by the
+        // index's single writer. A crash loses at most the last second of access times.
+        let unwritten = (pendingAccess[key.hex]?.hits ?? 0) + 1
+        pendingAccess[key.hex] = (now.timeIntervalSince1970, unwritten)
+        if !accessFlushScheduled {
+            accessFlushScheduled = true
+            Task { [weak self] in
+                try? await Task.sleep(for: Self.accessFlushInterval)
+                await self?.flushAccess()
             }
-        } catch {
-            throw ProxError(.internal, "cache index update failed: \(error)")
         }
         record.lastAccess = now
-        record.hits += 1
+        record.hits += cached == nil ? unwritten : 1  // a cached record counts the hits before this one
+        if records.count >= Self.recordCacheLimit { records.removeAll(keepingCapacity: true) }
+        records[key.hex] = record
         return record
     }
 
@@ -219,6 +253,24 @@ public actor ArtifactCache: ArtifactStore, DocumentStore {
         }) ?? [:]
     }
 
+    /// Writes the pending hits (last access, hit counts) to the index.
+    func flushAccess() async {
+        accessFlushScheduled = false
+        guard !pendingAccess.isEmpty else { return }
+        let batch = pendingAccess
+        pendingAccess = [:]
+        do {
+            try await db.write { db in
+                let statement = try db.makeStatement(sql: "UPDATE artifact SET last_access = max(last_access, ?), hits = hits + ? WHERE key = ?")
+                for (key, access) in batch {
+                    try statement.execute(arguments: [access.lastAccess, access.hits, key])
+                }
+            }
+        } catch {
+            logger.warning("cannot record cache hits: \(error)")
+        }
+    }
+
     // MARK: - DocumentStore
 
     public func loadDocument(named name: String) async -> (data: [UInt8], fetchedAt: Date)? {
@@ -249,6 +301,7 @@ public actor ArtifactCache: ArtifactStore, DocumentStore {
             try await db.write { db in
                 try db.execute(sql: "UPDATE artifact SET pinned = ? WHERE key = ?", arguments: [pinned, key.hex])
             }
+            records[key.hex]?.pinned = pinned
         } catch {
             throw ProxError(.internal, "cannot update the cache index: \(error)")
         }
@@ -256,6 +309,7 @@ public actor ArtifactCache: ArtifactStore, DocumentStore {
 
     /// Every entry, most recently used first.
     public func entries(limit: Int = 1000) async throws(ProxError) -> [ArtifactRecord] {
+        await flushAccess()
         do {
             return try await db.read { db in
                 try Row.fetchAll(db, sql: "SELECT * FROM artifact ORDER BY last_access DESC LIMIT ?", arguments: [limit]).compactMap(Self.record(from:))
@@ -275,28 +329,49 @@ public actor ArtifactCache: ArtifactStore, DocumentStore {
 
     /// Evicts least-recently-used unpinned entries until `incoming` more bytes fit under
     /// the low-water mark.
+    ///
+    /// Several keys may share one file, and only a file no row refers to any more frees
+    /// space: so the rows to drop are planned first, in one read (each file's reference
+    /// count, then rows in LRU order until enough files would be freed), and dropped in
+    /// large transactions after. Dropping still checks each file's references itself.
     private func evict(toFit incoming: Int64) async throws(ProxError) {
         let lowWater = Int64(Double(configuration.maxSize) * configuration.lowWaterFraction)
         let goal = max(0, min(lowWater, configuration.maxSize - incoming))
+        await flushAccess()  // the LRU order must include the latest hits
         while totalSize > goal {
-            let batch: [Row]
+            let victims: [String]
             do {
-                batch = try await db.read { db in
-                    try Row.fetchAll(db, sql: "SELECT key, digest, size FROM artifact WHERE pinned = 0 ORDER BY last_access ASC LIMIT 64")
+                victims = try await db.read { [totalSize] db in
+                    var references: [String: Int] = [:]
+                    let counts = try Row.fetchCursor(db, sql: "SELECT digest, COUNT(*) FROM artifact GROUP BY digest")
+                    while let row = try counts.next() {
+                        let digest: String = row[0]
+                        references[digest] = row[1]
+                    }
+                    var keys: [String] = []
+                    var remaining = totalSize
+                    let rows = try Row.fetchCursor(db, sql: "SELECT key, digest, size FROM artifact WHERE pinned = 0 ORDER BY last_access ASC")
+                    while remaining > goal, let row = try rows.next() {
+                        let digest: String = row["digest"]
+                        keys.append(row["key"])
+                        let left = references[digest, default: 1] - 1
+                        references[digest] = left
+                        if left == 0 { remaining -= row["size"] as Int64 }
+                    }
+                    return keys
                 }
             } catch {
                 throw ProxError(.internal, "cannot read the cache index: \(error)")
             }
-            if batch.isEmpty { break }
-            var victims: [String] = []
-            var freed: Int64 = 0
-            for row in batch where totalSize - freed > goal {
-                victims.append(row["key"])
-                freed += row["size"] as Int64
+            if victims.isEmpty { break }
+            var freedBefore = totalSize
+            for start in stride(from: 0, to: victims.count, by: 5000) {
+                let chunk = Array(victims[start..<min(start + 5000, victims.count)])
+                try await drop(keys: chunk)
+                evictions += chunk.count
+                logger.info("evicted least-recently-used artifacts", metadata: ["count": "\(chunk.count)", "bytes": "\(freedBefore - totalSize)"])
+                freedBefore = totalSize
             }
-            try await drop(keys: victims)
-            evictions += victims.count
-            logger.info("evicted least-recently-used artifacts", metadata: ["count": "\(victims.count)", "bytes": "\(freed)"])
         }
         if totalSize + incoming > configuration.maxSize {
             throw ProxError(
@@ -309,18 +384,20 @@ public actor ArtifactCache: ArtifactStore, DocumentStore {
     /// Removes rows, then each file no other row refers to.
     private func drop(keys: [String]) async throws(ProxError) {
         guard !keys.isEmpty else { return }
+        for key in keys { records[key] = nil }
         let unreferenced: [(digest: String, size: Int64)]
         do {
             unreferenced = try await db.write { db in
                 var digests: [String: Int64] = [:]
+                let delete = try db.cachedStatement(sql: "DELETE FROM artifact WHERE key = ? RETURNING digest, size")
                 for key in keys {
-                    if let row = try Row.fetchOne(db, sql: "SELECT digest, size FROM artifact WHERE key = ?", arguments: [key]) {
+                    if let row = try Row.fetchOne(delete, arguments: [key]) {
                         digests[row["digest"]] = row["size"]
                     }
-                    try db.execute(sql: "DELETE FROM artifact WHERE key = ?", arguments: [key])
                 }
+                let referenced = try db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM artifact WHERE digest = ?)")
                 return try digests.filter { digest, _ in
-                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM artifact WHERE digest = ?", arguments: [digest]) == 0
+                    try Bool.fetchOne(referenced, arguments: [digest]) == false
                 }.map { ($0.key, $0.value) }
             }
         } catch {
@@ -345,10 +422,12 @@ public actor ArtifactCache: ArtifactStore, DocumentStore {
             try? fm.removeItem(atPath: stagingDirectory + "/" + name)
             recovery.stagingFilesRemoved += 1
         }
-        let rows: [(key: String, digest: String, size: Int64)]
+        // Each distinct (digest, size) the index refers to, from the (digest, size) index
+        // alone: start-up time grows with the number of files, not of rows.
+        let indexed: [(digest: String, size: Int64)]
         do {
-            rows = try await db.read { db in
-                try Row.fetchAll(db, sql: "SELECT key, digest, size FROM artifact").map { ($0["key"], $0["digest"], $0["size"]) }
+            indexed = try await db.read { db in
+                try Row.fetchAll(db, sql: "SELECT DISTINCT digest, size FROM artifact").map { ($0["digest"], $0["size"]) }
             }
         } catch {
             throw ProxError(.internal, "cannot read the cache index: \(error)")
@@ -364,21 +443,25 @@ public actor ArtifactCache: ArtifactStore, DocumentStore {
                 }
             }
         }
-        var badKeys: [String] = []
+        var bad: [(digest: String, size: Int64)] = []
         var referenced = Set<String>()
-        for row in rows {
-            if onDisk[row.digest] == row.size { referenced.insert(row.digest) } else { badKeys.append(row.key) }
+        for entry in indexed {
+            if onDisk[entry.digest] == entry.size { referenced.insert(entry.digest) } else { bad.append(entry) }
         }
-        if !badKeys.isEmpty {
-            let bad = badKeys
+        if !bad.isEmpty {
+            let badEntries = bad
             do {
-                try await db.write { db in
-                    for key in bad { try db.execute(sql: "DELETE FROM artifact WHERE key = ?", arguments: [key]) }
+                recovery.rowsDropped = try await db.write { db in
+                    var dropped = 0
+                    for entry in badEntries {
+                        try db.execute(sql: "DELETE FROM artifact WHERE digest = ? AND size = ?", arguments: [entry.digest, entry.size])
+                        dropped += db.changesCount
+                    }
+                    return dropped
                 }
             } catch {
                 throw ProxError(.internal, "cannot repair the cache index: \(error)")
             }
-            recovery.rowsDropped = bad.count
         }
         var total: Int64 = 0
         for (digest, size) in onDisk {

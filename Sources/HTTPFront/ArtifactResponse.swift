@@ -124,8 +124,23 @@ enum ArtifactResponse {
         }
         let file = try OpenArtifact(record: record)
         let served = range
+        // On a connection with a SendfileHandler the body is sent with sendfile(2); otherwise
+        // (no such handler in the pipeline, e.g. router tests) it is read in chunks.
+        let slot = SendfileSlot.slot(for: request.headers)
         let body = ResponseBody(contentLength: Int(count)) { writer in
-            try await file.write(range: served, to: &writer)
+            if let slot {
+                guard let token = slot.enqueue(fd: file.fd, offset: served.lowerBound, count: count) else {
+                    throw ProxError(.cancelled, "the connection closed before the artifact was sent")
+                }
+                do {
+                    try await writer.write(token)
+                } catch {
+                    slot.discard(token: token)
+                    throw error
+                }
+            } else {
+                try await file.write(range: served, to: &writer)
+            }
             try await writer.finish(nil)
         }
         return Response(status: status, headers: headers, body: body)

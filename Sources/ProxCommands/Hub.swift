@@ -122,7 +122,10 @@ public struct Hub: Sendable {
         api.addWebSocketRoutes(to: router)
         return Application(
             router: router,
-            server: .http1WebSocketUpgrade(webSocketRouter: router),
+            // SendfileHandler: artifact bodies go out with sendfile(2) (see ArtifactResponse).
+            server: .http1WebSocketUpgrade(
+                webSocketRouter: router, configuration: .init(http1: .init(additionalChannelHandlers: [SendfileHandler()]))
+            ),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Prox"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger

@@ -107,6 +107,7 @@ public actor RedisBuildService: BuildService {
     /// riding out Redis outages up to the grace period.
     public func wait(for id: String) async throws(ProxError) -> ArtifactRecord {
         var outageSince: ContinuousClock.Instant?
+        var quickReturns = 0
         while true {
             if Task.isCancelled { throw ProxError(.cancelled, "stopped waiting for build \(id)") }
             let current: BuildRecord?
@@ -131,8 +132,15 @@ public actor RedisBuildService: BuildService {
                 guard accepting else { throw ProxError(.unavailable, "the hub is shutting down; build \(id) goes on: retry on another hub or later") }
                 let began = ContinuousClock.now
                 await relay.waitForEnd(of: record.id, upTo: .seconds(2))
-                // A relay that cannot watch (stopping, Redis away) returns at once: poll gently.
-                if ContinuousClock.now - began < .milliseconds(50) { try? await Task.sleep(for: .milliseconds(250)) }
+                // A quick return is first taken as the end of a build that finished just now
+                // (read the record again at once); twice in a row, as a relay that cannot
+                // watch (stopping, Redis away): then poll gently.
+                if ContinuousClock.now - began < .milliseconds(50) {
+                    if quickReturns > 0 { try? await Task.sleep(for: .milliseconds(250)) }
+                    quickReturns += 1
+                } else {
+                    quickReturns = 0
+                }
             }
         }
     }

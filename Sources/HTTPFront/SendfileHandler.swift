@@ -1,0 +1,193 @@
+import HTTPTypes
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Zero-copy artifact bodies: sends a byte range of an open file with `sendfile(2)` (NIO's
+/// `FileRegion`) instead of reading it into buffers.
+///
+/// Hummingbird's response body writer carries only `ByteBuffer`s, so a file cannot be
+/// handed to it directly. This handler sits in each HTTP/1 connection's pipeline, right after
+/// `HTTP1ToHTTPServerCodec` (Hummingbird's `additionalChannelHandlers`), and:
+///
+/// - marks every request head with ``requestHeader`` = the id of its connection's
+///   ``SendfileSlot`` (a value sent by the client is removed first), so a response knows
+///   the zero-copy path exists on its connection (`ArtifactResponse` falls back to
+///   reading chunks when the header is absent, e.g. in router tests);
+/// - replaces a response body part that is a token of its slot (made by
+///   ``SendfileSlot/enqueue(fd:offset:count:)``) with the file region it stands for,
+///   written below the codec, straight into NIO's HTTP/1 encoder.
+///
+/// The slot owns a duplicate of the file descriptor from the moment the token is made:
+/// it is closed when the region has been written (or failed), when the token is discarded,
+/// or when the connection closes before the token arrived. An artifact evicted while it is
+/// being sent stays readable through that descriptor, so a response is never cut short.
+///
+/// No middleware may transform the body of artifact responses (compression, say): the
+/// token must reach this handler as it was written.
+public final class SendfileHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    public typealias InboundIn = HTTPRequestPart
+    public typealias InboundOut = HTTPRequestPart
+    public typealias OutboundIn = HTTPResponsePart
+    public typealias OutboundOut = HTTPResponsePart
+
+    /// The request header naming the connection's slot; internal to the server.
+    public static let requestHeader = HTTPField.Name("X-Prox-Sendfile-Slot")!
+
+    private let slot = SendfileSlot()
+
+    public init() {}
+
+    public func handlerAdded(context: ChannelHandlerContext) {
+        SendfileSlot.register(slot)
+    }
+
+    public func handlerRemoved(context: ChannelHandlerContext) {
+        SendfileSlot.unregister(slot)
+    }
+
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .head(var request) = unwrapInboundIn(data) {
+            request.headerFields[Self.requestHeader] = slot.id
+            context.fireChannelRead(wrapInboundOut(.head(request)))
+        } else {
+            context.fireChannelRead(data)
+        }
+    }
+
+    public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        guard case .body(let buffer) = unwrapOutboundIn(data), let pending = slot.take(token: buffer) else {
+            context.write(data, promise: promise)
+            return
+        }
+        let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: pending.fd)
+        let codec: ChannelHandlerContext
+        do {
+            codec = try context.pipeline.syncOperations.context(handlerType: HTTP1ToHTTPServerCodec.self)
+        } catch {
+            try? handle.close()
+            promise?.fail(error)
+            context.fireErrorCaught(error)
+            return
+        }
+        let region = FileRegion(fileHandle: handle, readerIndex: Int(pending.offset), endIndex: Int(pending.offset + pending.count))
+        SendfileSlot.regions.add(1, ordering: .relaxed)
+        let written = context.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenComplete { _ in try? handle.close() }
+        if let promise { written.futureResult.cascade(to: promise) }
+        // Below the codec: NIO's HTTPResponseEncoder takes IOData, file regions included.
+        codec.write(NIOAny(HTTPServerResponsePart.body(.fileRegion(region))), promise: written)
+    }
+}
+
+/// One connection's pending file regions, reachable from a response by the id its
+/// ``SendfileHandler`` puts in each request's headers.
+public final class SendfileSlot: Sendable {
+    struct Pending: Sendable {
+        let fd: CInt
+        let offset: Int64
+        let count: Int64
+    }
+
+    private struct State {
+        var closed = false
+        var pending: [String: Pending] = [:]
+    }
+
+    static let magic = "\u{0}prox-sendfile\u{0}"
+    static let tokenLength = magic.utf8.count + 32
+
+    let id: String
+    private let state = Mutex(State())
+
+    init() { id = Self.randomHex() }
+
+    private static let slots = Mutex<[String: SendfileSlot]>([:])
+    static let regions = Atomic<Int>(0)
+
+    /// File regions handed to NIO since the process started (for tests).
+    public static var regionsWritten: Int { regions.load(ordering: .relaxed) }
+
+    static func register(_ slot: SendfileSlot) { slots.withLock { $0[slot.id] = slot } }
+
+    static func unregister(_ slot: SendfileSlot) {
+        slots.withLock { _ = $0.removeValue(forKey: slot.id) }
+        slot.close()
+    }
+
+    /// The slot of the connection `headers` came in on, if it has one.
+    static func slot(for headers: HTTPFields) -> SendfileSlot? {
+        guard let id = headers[SendfileHandler.requestHeader] else { return nil }
+        return slots.withLock { $0[id] }
+    }
+
+    /// Registers `count` bytes of `fd` from `offset` (the descriptor is duplicated: the
+    /// caller keeps its own) and returns the token to write as the response body. Nil when
+    /// the connection has closed.
+    func enqueue(fd: CInt, offset: Int64, count: Int64) -> ByteBuffer? {
+        let copy = dup(fd)
+        guard copy >= 0 else { return nil }
+        let tokenID = Self.randomHex()
+        let accepted = state.withLock { state in
+            if state.closed { return false }
+            state.pending[tokenID] = Pending(fd: copy, offset: offset, count: count)
+            return true
+        }
+        guard accepted else {
+            closeDescriptor(copy)
+            return nil
+        }
+        var buffer = ByteBuffer()
+        buffer.writeString(Self.magic + tokenID)
+        return buffer
+    }
+
+    /// The region a token stands for, removed from the slot (the caller now owns its
+    /// descriptor); nil for any other buffer.
+    func take(token buffer: ByteBuffer) -> Pending? {
+        guard buffer.readableBytes == Self.tokenLength, let text = buffer.getString(at: buffer.readerIndex, length: buffer.readableBytes),
+            text.hasPrefix(Self.magic)
+        else { return nil }
+        let tokenID = String(text.dropFirst(Self.magic.count))
+        return state.withLock { $0.pending.removeValue(forKey: tokenID) }
+    }
+
+    /// Closes the descriptor of a token that was never sent.
+    func discard(token buffer: ByteBuffer) {
+        if let pending = take(token: buffer) { closeDescriptor(pending.fd) }
+    }
+
+    /// The connection is gone: closes every descriptor still pending.
+    func close() {
+        let pending = state.withLock { state in
+            state.closed = true
+            defer { state.pending = [:] }
+            return Array(state.pending.values)
+        }
+        for entry in pending { closeDescriptor(entry.fd) }
+    }
+
+    /// Descriptors waiting for their token (for tests).
+    var pendingCount: Int { state.withLock { $0.pending.count } }
+
+    private static func randomHex() -> String {
+        var generator = SystemRandomNumberGenerator()
+        func digits(_ value: UInt64) -> String {
+            let hex = String(value, radix: 16)
+            return String(repeating: "0", count: 16 - hex.count) + hex
+        }
+        return digits(generator.next()) + digits(generator.next())  // 32 hex digits
+    }
+}
+
+private func closeDescriptor(_ fd: CInt) {
+    _ = close(fd)
+}
