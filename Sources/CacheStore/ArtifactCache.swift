@@ -61,6 +61,9 @@ public actor ArtifactCache: ArtifactStore, DocumentStore {
     private var accessFlushScheduled = false
     /// Rows recently looked up, decoded, by key (at most `recordCacheLimit`).
     private var records: [String: ArtifactRecord] = [:]
+    /// Counts calls to ``drop(keys:)``: a row read before a drop (the actor is reentrant at
+    /// every `await`) is not put in `records`, where it would outlive its deletion.
+    private var drops = 0
     static let recordCacheLimit = 4096
     static let accessFlushInterval: Duration = .seconds(1)
 
@@ -135,6 +138,7 @@ public actor ArtifactCache: ArtifactStore, DocumentStore {
         // Recently used rows are kept decoded in memory (every change to the index goes
         // through this actor, so they stay exact): a hit needs no trip to SQLite's threads.
         let cached = records[key.hex]
+        let dropsBefore = drops
         var found = cached
         if found == nil {
             do {
@@ -166,8 +170,10 @@ public actor ArtifactCache: ArtifactStore, DocumentStore {
         }
         record.lastAccess = now
         record.hits += cached == nil ? unwritten : 1  // a cached record counts the hits before this one
-        if records.count >= Self.recordCacheLimit { records.removeAll(keepingCapacity: true) }
-        records[key.hex] = record
+        if drops == dropsBefore {
+            if records.count >= Self.recordCacheLimit { records.removeAll(keepingCapacity: true) }
+            records[key.hex] = record
+        }
         return record
     }
 
@@ -253,8 +259,9 @@ public actor ArtifactCache: ArtifactStore, DocumentStore {
         }) ?? [:]
     }
 
-    /// Writes the pending hits (last access, hit counts) to the index.
-    func flushAccess() async {
+    /// Writes the pending hits (last access, hit counts) to the index. Runs by itself a
+    /// second after a hit; call it before the process exits so none are lost.
+    public func flushAccess() async {
         accessFlushScheduled = false
         guard !pendingAccess.isEmpty else { return }
         let batch = pendingAccess
@@ -384,6 +391,7 @@ public actor ArtifactCache: ArtifactStore, DocumentStore {
     /// Removes rows, then each file no other row refers to.
     private func drop(keys: [String]) async throws(ProxError) {
         guard !keys.isEmpty else { return }
+        drops += 1
         for key in keys { records[key] = nil }
         let unreferenced: [(digest: String, size: Int64)]
         do {

@@ -139,6 +139,7 @@ public struct Hub: Sendable {
         ServiceGroup(
             configuration: .init(
                 services: [
+                    .init(service: CacheShutdown(store: store)),
                     .init(service: application(onServerRunning: onServerRunning)),
                     .init(service: CatalogRefresher(catalog: catalog)),
                 ] + services.map { .init(service: $0) } + [
@@ -174,6 +175,16 @@ struct BuildShutdown: Service {
     func run() async throws {
         try? await gracefulShutdown()
         await builds.shutdown()
+    }
+}
+
+/// On graceful shutdown (it is shut down last, being first in the group, after the server
+/// has stopped), writes the cache hits not yet in the index.
+struct CacheShutdown: Service {
+    let store: ArtifactCache
+    func run() async throws {
+        try? await gracefulShutdown()
+        await store.flushAccess()
     }
 }
 
