@@ -8,6 +8,9 @@
 # root and sudo exists). Never starts Redis as a service. Swift itself cannot be installed
 # from Debian's archive: this script only checks that it is there and says how to get it.
 #
+# With PROX_SETUP_BENCH=1 it also installs the benchmarks' tools (bench/README.md): wrk,
+# nginx-light and redis-tools (nginx's service is not started).
+#
 # Usage: scripts/setup-debian.sh
 set -euo pipefail
 
@@ -25,6 +28,9 @@ fi
 as_root() { "${AS_ROOT[@]}" "$@"; }
 
 PACKAGES=(redis-server libhiredis-dev libsqlite3-dev python3 python3-venv curl ca-certificates git chromium chromium-driver)
+if [ "${PROX_SETUP_BENCH:-0}" = 1 ]; then
+    PACKAGES+=(wrk nginx-light redis-tools)
+fi
 # The browser tests' Selenium, from PyPI (pinned: the version the tests were written against).
 SELENIUM=selenium==4.51.0
 BACKPORTS_FILE=/etc/apt/sources.list.d/bookworm-backports.sources
