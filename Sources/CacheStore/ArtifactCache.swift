@@ -31,11 +31,15 @@ public actor ArtifactCache: ArtifactStore, DocumentStore {
         public var maxSize: Int64
         /// Eviction goes down to this fraction of `maxSize`.
         public var lowWaterFraction: Double
+        /// Hits (last access, hit count) are written to the index at most this long after
+        /// the first one not yet written (and before every eviction, and on ``flushAccess()``).
+        public var hitWriteInterval: Duration
 
-        public init(root: String, maxSize: Int64 = 10_000_000_000, lowWaterFraction: Double = 0.9) {
+        public init(root: String, maxSize: Int64 = 10_000_000_000, lowWaterFraction: Double = 0.9, hitWriteInterval: Duration = .seconds(1)) {
             self.root = root
             self.maxSize = maxSize
             self.lowWaterFraction = lowWaterFraction
+            self.hitWriteInterval = hitWriteInterval
         }
     }
 
@@ -55,7 +59,7 @@ public actor ArtifactCache: ArtifactStore, DocumentStore {
     private let logger: Logger
     private var evictions = 0
     /// Hits not yet written to the index: key -> (last access, hits to add). Written in one
-    /// transaction at most `accessFlushInterval` after the first of them, and always before
+    /// transaction at most `configuration.hitWriteInterval` after the first of them, and always before
     /// anything reads the LRU order (eviction, ``entries(limit:)``).
     private var pendingAccess: [String: (lastAccess: Double, hits: Int)] = [:]
     private var accessFlushScheduled = false
@@ -65,7 +69,6 @@ public actor ArtifactCache: ArtifactStore, DocumentStore {
     /// every `await`) is not put in `records`, where it would outlive its deletion.
     private var drops = 0
     static let recordCacheLimit = 4096
-    static let accessFlushInterval: Duration = .seconds(1)
 
     public init(configuration: Configuration, logger: Logger = Logger(label: "prox.cache")) async throws(ProxError) {
         self.configuration = configuration
@@ -158,13 +161,14 @@ public actor ArtifactCache: ArtifactStore, DocumentStore {
         }
         // The hit is recorded in memory and written with others in one transaction: a write
         // transaction per download would bound the request rate (and its latency) by the
-        // index's single writer. A crash loses at most the last second of access times.
+        // index's single writer. A crash loses at most the last interval of access times.
         let unwritten = (pendingAccess[key.hex]?.hits ?? 0) + 1
         pendingAccess[key.hex] = (now.timeIntervalSince1970, unwritten)
         if !accessFlushScheduled {
             accessFlushScheduled = true
+            let interval = configuration.hitWriteInterval
             Task { [weak self] in
-                try? await Task.sleep(for: Self.accessFlushInterval)
+                try? await Task.sleep(for: interval)
                 await self?.flushAccess()
             }
         }

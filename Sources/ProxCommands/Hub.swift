@@ -38,7 +38,10 @@ public struct Hub: Sendable {
                 timeout: configuration.buildTimeout
             )
         )
-        let store = try await ArtifactCache(configuration: .init(root: root + "/cache", maxSize: configuration.cacheMaxSize), logger: logger)
+        let store = try await ArtifactCache(
+            configuration: .init(root: root + "/cache", maxSize: configuration.cacheMaxSize, hitWriteInterval: configuration.cacheHitWriteInterval),
+            logger: logger
+        )
         let settings: BuildSettings
         let builds: any BuildService
         let logs: any LogSource

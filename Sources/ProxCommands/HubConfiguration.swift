@@ -13,6 +13,9 @@ public struct HubConfiguration: Sendable, Equatable {
     public var simultaneousJobs = 2
     public var buildTimeout: Duration = .seconds(600)
     public var cacheMaxSize: Int64 = 10_000_000_000
+    /// How soon cache hits reach the index (not a flag: for embedding and tests; see
+    /// ``ArtifactCache/Configuration/hitWriteInterval``).
+    public var cacheHitWriteInterval: Duration = .seconds(1)
     public var allowUnlisted = false
     public var allowReplacements = false
     public var verifyOnRead = false

@@ -14,6 +14,22 @@ import Testing
     static let b = download("github.com/proxfixture/withdep")
     static let c = download("github.com/ProxFixture/UpperCase")
 
+    @Test func hitsNotYetWrittenReachTheIndexWhenTheHubStops() async throws {
+        let data = Fixture.temporaryDirectory("prox-hub")
+        // Hits wait an hour to be written: only the graceful stop can write them.
+        let hub = try await LiveHub.start(dataDirectory: data) { $0.cacheHitWriteInterval = .seconds(3600) }
+        let built = try await hub.get(Self.a)
+        #expect(built.header("X-Prox-Cache") == "miss")
+        for _ in 0..<3 { #expect(try await hub.get(Self.a).header("X-Prox-Cache") == "hit") }
+        let index = { () async throws -> ArtifactRecord? in
+            let reader = try await ArtifactCache(configuration: .init(root: data + "/cache"))
+            return try await reader.entries().first { $0.digest == built.sha256 }
+        }
+        #expect(try await index()?.hits == 0, "not written yet while the hub runs")
+        await hub.stop()
+        #expect(try await index()?.hits == 3, "written by the graceful stop")
+    }
+
     @Test func evictsOnlyTheLeastRecentlyUsedAndRepairsAfterACrash() async throws {
         let data = Fixture.temporaryDirectory("prox-hub")
         // Learn the artifact size, then give the cache room for two and a half.
