@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Runs the web UI's browser tests (Tests/BrowserTests): headless Chromium driven by
 # Selenium against a live proxhub on a free 127.0.0.1 port, building from the fixture
-# module proxy. scripts/test.sh runs them after `swift test`.
+# module proxy: standalone, and as a hub with a proxagent and a redis-server.
+# scripts/test.sh runs them after `swift test`.
 #
 #   scripts/test-browser.sh [unittest arguments, e.g. -k reload]
 #
 # Needs chromium and chromium-driver (Debian) and the selenium package from PyPI in
 # the virtual environment $PROX_VENV (default ./.venv): scripts/setup-debian.sh
-# installs all three. Builds proxhub (debug) unless PROX_PROXHUB names one.
+# installs all three. Builds proxhub and proxagent (debug) unless PROX_PROXHUB names a
+# proxhub (proxagent is then the one beside it, or PROX_PROXAGENT).
 # Screenshots and server logs go to test-output/browser/ (not committed).
 set -euo pipefail
 
@@ -30,12 +32,14 @@ for tool in "${PROX_CHROMIUM:-/usr/bin/chromium}" "${PROX_CHROMEDRIVER:-/usr/bin
 done
 
 if [ -z "${PROX_PROXHUB:-}" ]; then
-    echo "==> swift build --product proxhub"
+    echo "==> swift build --product proxhub, proxagent"
     swift build --product proxhub
+    swift build --product proxagent
     PROX_PROXHUB="$(swift build --show-bin-path)/proxhub"
 fi
 PROX_PROXHUB=$(realpath "$PROX_PROXHUB")
 export PROX_PROXHUB
+# proxagent (for the hub-mode test): beside proxhub unless PROX_PROXAGENT says otherwise.
 
 echo "==> browser tests: $("$VENV/bin/python" -c 'import selenium; print("selenium", selenium.__version__)'), $("${PROX_CHROMIUM:-/usr/bin/chromium}" --version 2>/dev/null | head -n1)"
 cd Tests/BrowserTests

@@ -1,9 +1,12 @@
 """The live system the browser tests drive: the fixture module proxy (slow where a test
-needs a build to take a while), a proxhub process on a free 127.0.0.1 port, and headless
-Chromium through chromedriver. Everything binds 127.0.0.1 and is stopped at the end.
+needs a build to take a while), a proxhub process on a free 127.0.0.1 port (or, for hub
+mode, a redis-server, `proxhub --hub` and a proxagent), and headless Chromium through
+chromedriver. Everything binds 127.0.0.1 and is stopped at the end.
 
 Environment:
   PROX_PROXHUB   the proxhub executable (default: `swift build --show-bin-path`/proxhub)
+  PROX_PROXAGENT the proxagent executable (default: the one beside proxhub)
+  PROX_TEST_REDIS_SERVER  redis-server (default: on PATH, else /usr/bin/redis-server)
   PROX_TEST_GO   the go command (default: /usr/lib/go-1.23/bin/go, else go on PATH)
   PROX_CHROMIUM, PROX_CHROMEDRIVER   default /usr/bin/chromium, /usr/bin/chromedriver
   PROX_TEST_OUTPUT   where screenshots and logs go (default: <repo>/test-output/browser)
@@ -42,6 +45,34 @@ def go_command():
     if not found:
         raise RuntimeError("no go command: run scripts/setup-debian.sh or set PROX_TEST_GO")
     return found
+
+
+def proxagent_path():
+    path = os.environ.get("PROX_PROXAGENT") or os.path.join(os.path.dirname(proxhub_path()), "proxagent")
+    if not os.access(path, os.X_OK):
+        raise RuntimeError(f"{path} is not built: run `swift build --product proxagent` (or set PROX_PROXAGENT)")
+    return path
+
+
+def redis_server_path():
+    path = os.environ.get("PROX_TEST_REDIS_SERVER") or shutil.which("redis-server") or "/usr/bin/redis-server"
+    if not os.access(path, os.X_OK):
+        raise RuntimeError("redis-server not found: run scripts/setup-debian.sh (or set PROX_TEST_REDIS_SERVER)")
+    return path
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def child_env():
+    """This process's environment without PB_* settings, GOPROXY or GOFLAGS; GOSUMDB off."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PB_") and k not in ("GOPROXY", "GOFLAGS")}
+    env["GOSUMDB"] = "off"  # the fixture's modules are not in the public checksum database
+    return env
 
 
 def proxhub_path():
@@ -101,6 +132,8 @@ def stop(process, grace=10):
 class LiveProx:
     """Fixture proxy + proxhub, started by `start()`, stopped by `stop()`."""
 
+    LOG_PREFIX = ""  # of the server logs in OUTPUT
+
     def __init__(self):
         self.root = tempfile.mkdtemp(prefix="prox-browser-")
         self.proxy = None
@@ -115,7 +148,7 @@ class LiveProx:
         subprocess.run([sys.executable, os.path.join(REPO, "scripts", "make-fixture-proxy.py"), fixture],
                        check=True, stdout=subprocess.DEVNULL)
 
-        proxy_log = open(os.path.join(OUTPUT, "module-proxy.log"), "w")
+        proxy_log = open(os.path.join(OUTPUT, self.LOG_PREFIX + "module-proxy.log"), "w")
         self.logs.append(proxy_log)
         delays = [a for path, seconds in SLOW_ZIPS.items() for a in ("--delay-zip", f"{path}={seconds}")]
         self.proxy = subprocess.Popen(
@@ -126,7 +159,7 @@ class LiveProx:
         port = read_line_with(self.proxy, r"listening on 127\.0\.0\.1:(\d+)", 20, proxy_log).group(1)
         self.goproxy = f"http://127.0.0.1:{port}"
         self.fixture = fixture
-        self.hub_log = open(os.path.join(OUTPUT, "proxhub.log"), "w")
+        self.hub_log = open(os.path.join(OUTPUT, self.LOG_PREFIX + "proxhub.log"), "w")
         self.logs.append(self.hub_log)
         self.start_hub(0)
         return self
@@ -134,13 +167,11 @@ class LiveProx:
     def start_hub(self, port):
         """Starts proxhub on `port` (0: a free one) over the data directory, and waits until
         its catalog is loaded."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PB_") and k not in ("GOPROXY", "GOFLAGS")}
-        env["GOSUMDB"] = "off"  # the fixture's modules are not in the public checksum database
         self.hub = subprocess.Popen(
             [proxhub_path(), "--webserver-host", "127.0.0.1", "--webserver-port", str(port),
              "--binary-path", os.path.join(self.root, "data"), "--go", go_command(), "--goproxy", self.goproxy,
-             "--package-endpoint", "file://" + os.path.join(self.fixture, "packages.json")],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True, env=env,
+             "--package-endpoint", "file://" + os.path.join(self.fixture, "packages.json"), *self.hub_arguments()],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True, env=child_env(),
             start_new_session=True,  # its own process group: crash_hub kills its go commands too
         )
         port = read_line_with(self.hub, r"listening on 127\.0\.0\.1:(\d+)", 120, self.hub_log).group(1)
@@ -155,6 +186,10 @@ class LiveProx:
                 pass
             time.sleep(0.2)
         raise RuntimeError("proxhub did not load the fixture catalog within 60 s")
+
+    def hub_arguments(self):
+        """More proxhub flags (hub mode adds its own)."""
+        return []
 
     def crash_hub(self):
         """SIGKILLs proxhub and the go commands it started (its process group), as a crash
@@ -214,3 +249,60 @@ def chromium(download_dir):
     driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": download_dir,
                                                            "eventsEnabled": True})
     return driver
+
+
+class LiveCluster(LiveProx):
+    """Hub mode: a redis-server, `proxhub --hub` and one `proxagent` (2 slots), over the same
+    fixture proxy. `stop()` stops the agent, the hub, then Redis."""
+
+    AGENT = "browser-agent"
+    LOG_PREFIX = "hub-mode-"
+
+    def __init__(self):
+        super().__init__()
+        self.redis = None
+        self.agent = None
+        self.redis_port = None
+        self.token = os.urandom(16).hex()
+
+    def start_hub(self, port):
+        redis_log = open(os.path.join(OUTPUT, self.LOG_PREFIX + "redis-server.log"), "w")
+        self.logs.append(redis_log)
+        self.redis_port = free_port()
+        self.redis = subprocess.Popen(
+            [redis_server_path(), "--bind", "127.0.0.1", "--port", str(self.redis_port), "--save", "",
+             "--appendonly", "no", "--dir", self.root, "--protected-mode", "yes"],
+            stdout=redis_log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 20
+        while not self._redis_answers():
+            if self.redis.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"redis-server did not start on 127.0.0.1:{self.redis_port} (see {redis_log.name})")
+            time.sleep(0.1)
+        super().start_hub(port)
+        agent_log = open(os.path.join(OUTPUT, self.LOG_PREFIX + "proxagent.log"), "w")
+        self.logs.append(agent_log)
+        self.agent = subprocess.Popen(
+            [proxagent_path(), "--hub-url", self.base, "--push-token", self.token, "--redis-host", "127.0.0.1",
+             "--redis-port", str(self.redis_port), "--simultaneous-jobs", "2", "--go", go_command(),
+             "--goproxy", self.goproxy, "--work-dir", os.path.join(self.root, "agent"), "--agent-name", self.AGENT],
+            stdout=agent_log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=child_env(),
+        )
+
+    def hub_arguments(self):
+        return ["--hub", "--redis-host", "127.0.0.1", "--redis-port", str(self.redis_port), "--push-token", self.token]
+
+    def _redis_answers(self):
+        import socket
+        try:
+            with socket.create_connection(("127.0.0.1", self.redis_port), timeout=1) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self):
+        stop(self.agent, grace=30)
+        stop(self.hub, grace=30)
+        stop(self.redis)
+        super().stop()
