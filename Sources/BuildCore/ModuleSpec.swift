@@ -95,8 +95,6 @@ public struct ModuleSpec: Hashable, Sendable, Codable, CustomStringConvertible {
         return try Replacement(path: target, version: version)
     }
 
-    /// First labels of Caddy module IDs (`http.handlers.x`, `dns.providers.y`), to recognise
-    /// an ID sent where a package path belongs.
     /// A fast, byte-level acceptance of the paths ``validateModulePath(_:role:)`` accepts
     /// with a slash in them: ASCII letters, digits and `-._~`, non-empty elements that
     /// neither start nor end with a dot nor contain `..`, and a first element with a dot,
@@ -135,6 +133,8 @@ public struct ModuleSpec: Hashable, Sendable, Codable, CustomStringConvertible {
         return sawSlash && !elementStart && previous != UInt8(ascii: ".")
     }
 
+    /// First labels of Caddy module IDs (`http.handlers.x`, `dns.providers.y`), to recognise
+    /// an ID sent where a package path belongs.
     static let caddyNamespaces: Set<String> = [
         "admin", "caddy", "dns", "events", "http", "layer4", "pki", "storage", "tls", "logging", "exec", "security",
     ]
