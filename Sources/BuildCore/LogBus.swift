@@ -25,7 +25,13 @@ public final class MemoryLogBus: LogBus, @unchecked Sendable {
         var subscribers: [UUID: AsyncStream<BuildEvent>.Continuation] = [:]
     }
 
+    /// Guards the logs. Never held while a continuation is yielded to or finished: a
+    /// subscriber's onTermination takes it, and it runs under the cancelled task's status
+    /// lock, which yielding to that task also takes (lock-order inversion: a deadlock).
     private let lock = NSLock()
+    /// Serializes deliveries (yield, finish), so watchers get each build's lines in order
+    /// and its end after its last line. onTermination never takes it.
+    private let delivery = NSLock()
     private var logs: [String: Log] = [:]
     private var order: [String] = []
     public let retainedBuilds: Int
@@ -37,7 +43,8 @@ public final class MemoryLogBus: LogBus, @unchecked Sendable {
     }
 
     public func open(_ build: String, start: Date) {
-        // Continuations are finished outside the lock: finishing runs onTermination, which locks.
+        delivery.lock()
+        defer { delivery.unlock() }
         let dropped = lock.withLock { () -> [AsyncStream<BuildEvent>.Continuation] in
             guard logs[build] == nil else { return [] }
             logs[build] = Log(start: start)
@@ -53,29 +60,30 @@ public final class MemoryLogBus: LogBus, @unchecked Sendable {
     }
 
     public func append(_ event: BuildEvent, to build: String) {
-        lock.withLock {
-            guard var log = logs[build], !log.finished else { return }
-            if log.events.count >= maxLinesPerBuild, event.stream != .info {
-                guard !log.truncated else { return }
-                log.truncated = true
-                var note = BuildEvent(step: event.step, stream: .info, text: "... log truncated after \(maxLinesPerBuild) lines")
-                note.seq = log.events.count + 1
-                note.elapsed = Date().timeIntervalSince(log.start)
-                log.events.append(note)
-                log.subscribers.values.forEach { $0.yield(note) }
-                logs[build] = log
-                return
-            }
+        delivery.lock()
+        defer { delivery.unlock() }
+        let numbered = lock.withLock { () -> (BuildEvent, [AsyncStream<BuildEvent>.Continuation])? in
+            guard var log = logs[build], !log.finished else { return nil }
             var numbered = event
+            if log.events.count >= maxLinesPerBuild, event.stream != .info {
+                guard !log.truncated else { return nil }
+                log.truncated = true
+                numbered = BuildEvent(step: event.step, stream: .info, text: "... log truncated after \(maxLinesPerBuild) lines")
+            }
             numbered.seq = log.events.count + 1
             numbered.elapsed = (Date().timeIntervalSince(log.start) * 1000).rounded() / 1000
             log.events.append(numbered)
-            log.subscribers.values.forEach { $0.yield(numbered) }
             logs[build] = log
+            return (numbered, Array(log.subscribers.values))
         }
+        guard let (line, subscribers) = numbered else { return }
+        // A subscriber that went away meanwhile just drops the line (its stream has ended).
+        subscribers.forEach { $0.yield(line) }
     }
 
     public func finish(_ build: String) {
+        delivery.lock()
+        defer { delivery.unlock() }
         let subscribers = lock.withLock { () -> [AsyncStream<BuildEvent>.Continuation] in
             guard var log = logs[build] else { return [] }
             log.finished = true

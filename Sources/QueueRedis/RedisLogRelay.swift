@@ -183,25 +183,30 @@ public final class RedisLogRelay: LogSource, Service, Sendable {
     }
 
     private func deliver(_ entries: [RedisReply], of build: String) {
-        let finished = state.withLock { state -> [Watcher] in
-            guard var tail = state.tails[build] else { return [] }
+        // Decided under the lock, yielded after it: a watcher's onTermination takes the lock
+        // under its task's status lock, which a yield to that task also takes (holding the
+        // lock while yielding could deadlock). Only this loop delivers, so order is kept.
+        let (lines, finished) = state.withLock { state -> ([(AsyncStream<BuildEvent>.Continuation, BuildEvent)], [Watcher]) in
+            guard var tail = state.tails[build] else { return ([], []) }
+            var lines: [(AsyncStream<BuildEvent>.Continuation, BuildEvent)] = []
             for entry in entries {
                 guard let (entryID, fields) = Self.entry(entry) else { continue }
                 tail.cursor = entryID
                 if fields["end"] != nil {
                     state.tails[build] = nil
-                    return Array(tail.watchers.values)
+                    return (lines, Array(tail.watchers.values))
                 }
                 guard let event = Self.event(fields) else { continue }
                 for (id, var watcher) in tail.watchers where event.seq > watcher.lastSeq {
-                    watcher.continuation.yield(event)
+                    lines.append((watcher.continuation, event))
                     watcher.lastSeq = event.seq
                     tail.watchers[id] = watcher
                 }
             }
             state.tails[build] = tail
-            return []
+            return (lines, [])
         }
+        for (continuation, event) in lines { continuation.yield(event) }
         finished.forEach { $0.continuation.finish() }
     }
 

@@ -1,5 +1,6 @@
 import BuildCore
 import Foundation
+import Synchronization
 import Testing
 
 @Suite("MemoryLogBus")
@@ -155,5 +156,49 @@ struct MemoryLogBusTests {
         #expect(events.map(\.seq) == Array(1...2000))
         #expect(Set(events.map(\.text)).count == 2000)
         #expect(await seen.map(\.seq) == Array(1...2000))
+    }
+
+    /// A watcher that goes away (its task cancelled: a page reloaded) while lines are being
+    /// appended. Cancelling a task runs its stream's onTermination under the task's status
+    /// lock; delivering a line resumes the task under that same lock. Delivering while
+    /// holding the bus's lock, which onTermination also takes, deadlocked both threads (and,
+    /// with them, a two-core machine's whole cooperative pool). Appends and cancellations run
+    /// on threads of their own here, so a deadlock is reported instead of hanging the tests.
+    @Test("watchers cancelled while lines are appended never deadlock the bus")
+    func cancellationsDuringAppends() async throws {
+        let bus = MemoryLogBus(maxLinesPerBuild: 10_000_000)
+        bus.open("a", start: Date())
+        let appended = Atomic<Int>(0)
+        let cancelled = Atomic<Int>(0)
+        let stop = Atomic<Bool>(false)
+        let appender = Thread {
+            while !stop.load(ordering: .relaxed) {
+                bus.append(Self.line("x"), to: "a")
+                appended.add(1, ordering: .relaxed)
+            }
+        }
+        let canceller = Thread {
+            while !stop.load(ordering: .relaxed) {
+                guard let stream = bus.subscribe(to: "a", after: .max) else { return }
+                let watcher = Task { for await _ in stream {} }
+                for _ in 0..<Int.random(in: 0..<200) { _ = appended.load(ordering: .relaxed) }  // cancel at varied moments
+                watcher.cancel()
+                cancelled.add(1, ordering: .relaxed)
+            }
+        }
+        appender.start()
+        canceller.start()
+        // About 2 s of both (some 10,000 lines a second here, a few MB); both threads must
+        // still be making progress at the end.
+        var last = (0, 0)
+        for _ in 0..<20 {
+            try await Task.sleep(for: .milliseconds(100))
+            last = (appended.load(ordering: .relaxed), cancelled.load(ordering: .relaxed))
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        let now = (appended.load(ordering: .relaxed), cancelled.load(ordering: .relaxed))
+        stop.store(true, ordering: .relaxed)
+        #expect(now.0 > last.0 && now.1 > last.1, "appends \(last.0) -> \(now.0), cancellations \(last.1) -> \(now.1): the bus deadlocked")
+        #expect(now.1 > 100, "the race was exercised: \(now.1) watchers cancelled")
     }
 }
