@@ -44,6 +44,14 @@ status=0
 swift test "$@" || status=$?
 
 if [ "$#" -eq 0 ]; then
+    # Stress tests load both cores: run alone, after the rest, so no timing test runs beside them.
+    echo "==> swift test (stress tests, alone)"
+    stress=0
+    PROX_STRESS=1 swift test --skip-build --filter cancellationsDuringAppends || stress=$?
+    if [ "$status" -eq 0 ]; then status=$stress; fi
+fi
+
+if [ "$#" -eq 0 ]; then
     echo "==> browser tests (scripts/test-browser.sh)"
     browser=0
     PROX_PROXHUB="$(swift build --show-bin-path)/proxhub" bash scripts/test-browser.sh || browser=$?
