@@ -306,3 +306,42 @@ class LiveCluster(LiveProx):
         stop(self.hub, grace=30)
         stop(self.redis)
         super().stop()
+
+
+class BrowserSession:
+    """A live system (`LiveProx` or `LiveCluster`) and a Chromium driving it, for one test
+    module: `start()` in setUpModule, `stop()` in tearDownModule (and on a failed start)."""
+
+    def __init__(self, live):
+        self.live = live
+        self.downloads = tempfile.mkdtemp(prefix="prox-browser-downloads-")
+        self.driver = None
+
+    def start(self):
+        try:
+            self.live.start()
+            self.driver = chromium(self.downloads)
+        except BaseException:
+            self.stop()  # tearDownModule does not run when setUpModule fails
+            raise
+        return self
+
+    def stop(self):
+        if self.driver is not None:
+            self.driver.quit()
+        self.live.stop()
+        shutil.rmtree(self.downloads, ignore_errors=True)
+
+    def console_errors(self):
+        """The browser console's SEVERE entries since the last call."""
+        return [e for e in self.driver.get_log("browser") if e["level"] == "SEVERE"]
+
+    def wait_for_download(self, name, timeout=60):
+        """The path of downloaded file `name` once complete; AssertionError after `timeout`."""
+        path = os.path.join(self.downloads, name)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if os.path.exists(path) and not any(n.endswith(".crdownload") for n in os.listdir(self.downloads)):
+                return path
+            time.sleep(0.2)
+        raise AssertionError(f"{name} was not downloaded within {timeout} s: {os.listdir(self.downloads)}")

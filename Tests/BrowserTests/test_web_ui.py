@@ -6,18 +6,15 @@ uncaught exceptions, failed loads). Screenshots go to test-output/browser/.
 Run: python3 -m unittest discover -s Tests/BrowserTests -v   (scripts/test.sh does)
 """
 
-import glob
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 import time
 import unittest
 import urllib.parse
 import urllib.request
 
-from harness import OUTPUT, LiveProx, chromium
+from harness import OUTPUT, BrowserSession, LiveProx
 
 from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
@@ -36,29 +33,20 @@ def dom_id(prefix, path):
     return prefix + "-" + "".join(c if c.isascii() and c.isalnum() else "_%02x" % ord(c) for c in path)
 
 
+session = None
 prox = None
 driver = None
-downloads = None
 
 
 def setUpModule():
-    global prox, driver, downloads
-    prox = LiveProx()
-    downloads = tempfile.mkdtemp(prefix="prox-browser-downloads-")
-    try:
-        prox.start()
-        driver = chromium(downloads)
-    except BaseException:
-        prox.stop()  # tearDownModule does not run when setUpModule fails
-        raise
+    global session, prox, driver
+    session = BrowserSession(LiveProx()).start()
+    prox, driver = session.live, session.driver
 
 
 def tearDownModule():
-    if driver is not None:
-        driver.quit()
-    if prox is not None:
-        prox.stop()
-    shutil.rmtree(downloads, ignore_errors=True)
+    if session is not None:
+        session.stop()
 
 
 class WebUITests(unittest.TestCase):
@@ -72,8 +60,7 @@ class WebUITests(unittest.TestCase):
     # --- helpers ---------------------------------------------------------------------
 
     def assert_no_console_errors(self):
-        errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
-        self.assertEqual(errors, [], "the browser console reported errors")
+        self.assertEqual(session.console_errors(), [], "the browser console reported errors")
 
     def wait(self, condition, timeout=30, message=""):
         def safe(d):
@@ -125,15 +112,6 @@ class WebUITests(unittest.TestCase):
 
     def build_id_from_url(self):
         return urllib.parse.parse_qs(urllib.parse.urlsplit(driver.current_url).query).get("build", [None])[0]
-
-    def wait_for_download(self, name, timeout=60):
-        path = os.path.join(downloads, name)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if os.path.exists(path) and not glob.glob(os.path.join(downloads, "*.crdownload")):
-                return path
-            time.sleep(0.2)
-        self.fail(f"{name} was not downloaded within {timeout} s: {os.listdir(downloads)}")
 
     # --- tests -----------------------------------------------------------------------
 
@@ -189,7 +167,7 @@ class WebUITests(unittest.TestCase):
         self.assertIn("p=github.com%2Fproxfixture%2Fwithdep%40v0.1.0", exact)
 
         self.by_id("download").click()
-        path = self.wait_for_download(record["artifact"]["file_name"])
+        path = session.wait_for_download(record["artifact"]["file_name"])
         self.assertEqual(os.path.basename(path), "caddy_linux_arm6_custom")
         with open(path, "rb") as f:
             data = f.read()
@@ -304,7 +282,7 @@ class WebUITests(unittest.TestCase):
         self.assertEqual(self.state(), "lost")
         self.assertEqual(self.text("build-step"), "", "no step is shown as still going")
         # The browser reports the refused reconnections and the 404s: only those.
-        errors = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        errors = [e["message"] for e in session.console_errors()]
         self.assertTrue(errors)
         unexpected = [m for m in errors if f"/api/builds/{build_id}" not in m]
         self.assertEqual(unexpected, [])
@@ -343,7 +321,7 @@ class WebUITests(unittest.TestCase):
         self.assertTrue(self.by_id("build").get_attribute("hidden"), "no build was started")
         self.assertFalse(self.by_id("build-button").get_attribute("disabled"), "the form can be sent again")
         # The browser itself reports the refused request (a 400): that one entry, nothing else.
-        errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        errors = session.console_errors()
         self.assertEqual(len(errors), 1, errors)
         self.assertIn("/api/builds", errors[0]["message"])
         self.assertIn("400", errors[0]["message"])

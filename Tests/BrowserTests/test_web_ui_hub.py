@@ -5,13 +5,10 @@ Same rules as test_web_ui: headless Chromium, no console errors."""
 import hashlib
 import json
 import os
-import shutil
-import tempfile
-import time
 import unittest
 import urllib.parse
 
-from harness import OUTPUT, LiveCluster, chromium
+from harness import OUTPUT, BrowserSession, LiveCluster
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -19,35 +16,25 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 HELLO = "github.com/proxfixture/hello"
 FINAL = ("succeeded", "failed", "cancelled")
 
+session = None
 cluster = None
 driver = None
-downloads = None
 
 
 def setUpModule():
-    global cluster, driver, downloads
-    cluster = LiveCluster()
-    downloads = tempfile.mkdtemp(prefix="prox-browser-downloads-")
-    try:
-        cluster.start()
-        driver = chromium(downloads)
-    except BaseException:
-        cluster.stop()  # tearDownModule does not run when setUpModule fails
-        raise
+    global session, cluster, driver
+    session = BrowserSession(LiveCluster()).start()
+    cluster, driver = session.live, session.driver
 
 
 def tearDownModule():
-    if driver is not None:
-        driver.quit()
-    if cluster is not None:
-        cluster.stop()
-    shutil.rmtree(downloads, ignore_errors=True)
+    if session is not None:
+        session.stop()
 
 
 class HubWebUITests(unittest.TestCase):
     def tearDown(self):
-        errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
-        self.assertEqual(errors, [], "the browser console reported errors")
+        self.assertEqual(session.console_errors(), [], "the browser console reported errors")
 
     def wait(self, condition, timeout=30, message=""):
         return WebDriverWait(driver, timeout, poll_frequency=0.1).until(condition, message)
@@ -83,11 +70,7 @@ class HubWebUITests(unittest.TestCase):
         self.assertEqual(record["worker"], LiveCluster.AGENT)
         self.assertEqual(self.text("artifact-sha256"), record["artifact"]["sha256"])
         driver.find_element(By.ID, "download").click()
-        path = os.path.join(downloads, record["artifact"]["file_name"])
-        deadline = time.monotonic() + 60
-        while not (os.path.exists(path) and not any(n.endswith(".crdownload") for n in os.listdir(downloads))):
-            self.assertLess(time.monotonic(), deadline, f"not downloaded: {os.listdir(downloads)}")
-            time.sleep(0.2)
+        path = session.wait_for_download(record["artifact"]["file_name"])
         with open(path, "rb") as f:
             data = f.read()
         self.assertEqual(hashlib.sha256(data).hexdigest(), self.text("artifact-sha256"))
