@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
 """Write a deterministic Go module proxy of synthetic Caddy modules for tests.
 
-Usage: python3 scripts/make-fixture-proxy.py OUTDIR
+Usage: python3 scripts/make-fixture-proxy.py [--go-versions] OUTDIR
 
 Creates OUTDIR/proxy (usable as GOPROXY=file://OUTDIR/proxy) and
 OUTDIR/packages.json (shaped like caddyserver.com /api/packages). Re-running
 replaces both; output is byte-identical across runs (fixed timestamps).
 Standard library only.
+
+--go-versions adds the Caddy releases that need a particular Go (the toolchain tests):
+v2.10.0, whose go.mod says `go 1.23.0` (so it is the latest release there), and v2.6.2
+(`go 1.22`), whose standard modules import github.com/proxfixture/quicgo, a module that
+refuses to compile with Go 1.23 or newer, as quic-go did with new Go releases.
 """
 
 import io
@@ -26,8 +31,8 @@ ZIP_DATE = (2024, 1, 1, 0, 0, 0)
 
 # --- Go sources -------------------------------------------------------------
 
-def go_mod(path, requires=()):
-    text = f"module {path}\n\ngo 1.21\n"
+def go_mod(path, requires=(), go="1.21"):
+    text = f"module {path}\n\ngo {go}\n"
     if requires:
         text += "\nrequire (\n" + "".join(f"\t{p} {v}\n" for p, v in requires) + ")\n"
     return text
@@ -177,12 +182,12 @@ def register_go(package, ids, imports=(), field="Note", value='"fixture"', extra
         ids="".join(f'\t\t"{i}",\n' for i in ids))
 
 
-def caddy_files(release_number):
+def caddy_files(release_number, go="1.21", requires=(), extra_files=None):
     """The synthetic Caddy module; release_number makes each version's zip differ."""
     standard_ids = ["http.handlers.file_server", "http.handlers.reverse_proxy",
                     "http.handlers.static_response", "tls.issuance.acme"]
-    return {
-        "go.mod": go_mod(CADDY),
+    files = {
+        "go.mod": go_mod(CADDY, requires, go=go),
         "caddy.go": CADDY_GO,
         "cmd/main.go": CMD_GO,
         "modules/standard/standard.go": register_go(
@@ -194,6 +199,43 @@ def caddy_files(release_number):
             f'const fixtureRelease = "fixture-release-{release_number}"\n'
         ),
     }
+    files.update(extra_files or {})
+    return files
+
+
+QUICGO = "github.com/proxfixture/quicgo"
+
+# Like quic-go before it supported a new Go: a file built only by Go 1.23 and newer that
+# does not compile, so the module builds with Go 1.22 and fails with any newer Go.
+QUICGO_FILES = {
+    "go.mod": go_mod(QUICGO),
+    "quic.go": (
+        "// Package quicgo stands in for quic-go in old Caddy releases (Prox test fixture).\n"
+        "package quicgo\n\n"
+        "// Version names the fixture.\n"
+        'const Version = "quicgo-fixture"\n'
+    ),
+    "unsupported_go123.go": (
+        "//go:build go1.23\n\n"
+        "package quicgo\n\n"
+        "// This release of quicgo does not support Go 1.23 or newer.\n"
+        'var _ int = "quicgo v0.1.0 does not support Go 1.23 or newer"\n'
+    ),
+}
+
+# Caddy releases tied to a Go version (--go-versions).
+GO_VERSION_MODULES = [
+    (CADDY, "v2.10.0", caddy_files(10, go="1.23.0")),
+    (CADDY, "v2.6.2", caddy_files(0, go="1.22", requires=[(QUICGO, "v0.1.0")], extra_files={
+        "modules/standard/quic.go": (
+            "package standard\n\n"
+            f'import "{QUICGO}"\n\n'
+            "// quicVersion keeps the quicgo dependency compiled in.\n"
+            "var quicVersion = quicgo.Version\n"
+        ),
+    })),
+    (QUICGO, "v0.1.0", QUICGO_FILES),
+]
 
 
 def plugin_files(path, package, ids, subdir="", requires=(), **kw):
@@ -343,15 +385,18 @@ def packages_json():
 
 
 def main(argv):
-    if len(argv) != 2 or argv[1].startswith("-"):
-        print("usage: make-fixture-proxy.py OUTDIR", file=sys.stderr)
+    args = argv[1:]
+    go_versions = "--go-versions" in args
+    args = [a for a in args if a != "--go-versions"]
+    if len(args) != 1 or args[0].startswith("-"):
+        print("usage: make-fixture-proxy.py [--go-versions] OUTDIR", file=sys.stderr)
         return 2
-    outdir = os.path.abspath(argv[1])
+    outdir = os.path.abspath(args[0])
     proxy_dir = os.path.join(outdir, "proxy")
     shutil.rmtree(proxy_dir, ignore_errors=True)
 
     versions_by_module = {}
-    for path, version, files in MODULES:
+    for path, version, files in MODULES + (GO_VERSION_MODULES if go_versions else []):
         write_module_version(proxy_dir, path, version, files)
         versions_by_module.setdefault(path, []).append(version)
     for path, versions in versions_by_module.items():

@@ -2,7 +2,7 @@ import Foundation
 
 /// The steps of one build, in order (xcaddy's steps, plus Prox's own checks).
 public enum BuildStep: String, Sendable, Codable, CaseIterable {
-    case queued, resolve, prepare, modInit = "mod-init", modEdit = "mod-edit", get, tidy, build, verify, commit, done
+    case queued, resolve, prepare, toolchain, modInit = "mod-init", modEdit = "mod-edit", get, tidy, build, verify, commit, done
 }
 
 /// One line of a build's log, tagged with its step. `seq` counts from 1 within a build, so a

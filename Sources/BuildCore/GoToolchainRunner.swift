@@ -26,10 +26,23 @@ import Darwin
 /// GOMODCACHE and GOCACHE are shared between builds so later builds are warm. Each go
 /// command runs in its own process group; on timeout or cancellation the whole group is
 /// killed. The temporary directory is always removed.
+///
+/// Toolchains: each build runs with the Go version in its ``BuildSettings/goVersion``
+/// (chosen by ``ToolchainRule`` before the cache key). A local go command of that version
+/// runs with `GOTOOLCHAIN=local`; otherwise, when downloads are allowed, a local go (1.21 or
+/// newer) runs with `GOTOOLCHAIN=<version>`, which makes it fetch `golang.org/toolchain`
+/// through GOPROXY into the shared GOMODCACHE (verified by GOSUMDB unless that is off) and
+/// switch to it. The download is a step of its own (``BuildStep/toolchain``), made once per
+/// version: builds that need it meanwhile wait for the same download.
 public struct GoToolchainRunner: BuildRunner {
     public struct Configuration: Sendable {
-        /// `go` (looked up on PATH) or a path to the go binary.
+        /// The default go command: `go` (looked up on PATH) or a path to the go binary.
         public var goExecutable: String
+        /// More local go commands (`--go` given several times); each builds the builds
+        /// whose chosen version is its own.
+        public var additionalGoExecutables: [String]
+        /// Let the go command download toolchains through GOPROXY (`--toolchain-download`).
+        public var toolchainDownload: Bool
         /// The GOPROXY list handed to the go command.
         public var goproxy: String
         /// Shared module cache (GOMODCACHE).
@@ -46,10 +59,13 @@ public struct GoToolchainRunner: BuildRunner {
         public var keepFailedWorkDirectories: Bool
 
         public init(
-            goExecutable: String = "go", goproxy: String, moduleCache: String, buildCache: String, workDirectory: String,
+            goExecutable: String = "go", additionalGoExecutables: [String] = [], toolchainDownload: Bool = true,
+            goproxy: String, moduleCache: String, buildCache: String, workDirectory: String,
             timeout: Duration = .seconds(600), environment: [String: String] = [:], keepFailedWorkDirectories: Bool = false
         ) {
             self.goExecutable = goExecutable
+            self.additionalGoExecutables = additionalGoExecutables
+            self.toolchainDownload = toolchainDownload
             self.goproxy = goproxy
             self.moduleCache = moduleCache
             self.buildCache = buildCache
@@ -70,17 +86,51 @@ public struct GoToolchainRunner: BuildRunner {
     public let tags = ["nobadger", "nomysql", "nopgx"]
     public let ldflags = "-w -s"
 
+    /// Shared by every copy of this runner: local versions, downloads in flight.
+    private let toolchains = ToolchainState()
+
     public init(configuration: Configuration) {
         self.configuration = configuration
     }
 
+    /// A local go command and the version it reports.
+    public struct LocalToolchain: Sendable, Equatable {
+        public let version: GoVersion
+        public let executable: String
+    }
+
+    /// The default toolchain's version and the flags every build uses.
     public func settings() async throws(ProxError) -> BuildSettings {
-        let output = try await runCollecting(["env", "GOVERSION"])
-        let version = output.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard version.hasPrefix("go"), !version.contains(" ") else {
-            throw ProxError(.internal, "\(configuration.goExecutable) env GOVERSION printed \(Platform.quoted(version)), not a Go version")
+        let locals = try await localToolchains()
+        return BuildSettings(goVersion: locals[0].version.toolchainName, tags: tags, ldflags: ldflags, trimpath: true)
+    }
+
+    /// Every local go command with its version (`go env GOVERSION`), the default first;
+    /// asked once. A command that is not a go command is a clear `.internal` error naming it.
+    public func localToolchains() async throws(ProxError) -> [LocalToolchain] {
+        if let known = await toolchains.locals { return known }
+        var found: [LocalToolchain] = []
+        for executable in [configuration.goExecutable] + configuration.additionalGoExecutables {
+            let output = try await runCollecting(["env", "GOVERSION"], executable: executable)
+            let printed = output.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard let version = GoVersion(printed), version.isRelease, printed.hasPrefix("go") else {
+                throw ProxError(.internal, "\(executable) is not a usable go command: `\(executable) env GOVERSION` printed \(Platform.quoted(printed)), not a Go release (--go)")
+            }
+            if !found.contains(where: { $0.version == version }) { found.append(LocalToolchain(version: version, executable: executable)) }
         }
-        return BuildSettings(goVersion: version, tags: tags, ldflags: ldflags, trimpath: true)
+        await toolchains.setLocals(found)
+        return found
+    }
+
+    /// Toolchains already downloaded into GOMODCACHE for this host.
+    public func downloadedToolchains() -> [GoVersion] {
+        let directory = configuration.moduleCache + "/" + ToolchainModule.path.replacingOccurrences(of: "/toolchain", with: "")
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        let prefix = "toolchain@"
+        let versions = entries.filter { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) }
+        return ToolchainModule.releases(inList: versions).filter {
+            FileManager.default.isExecutableFile(atPath: directory + "/" + prefix + ToolchainModule.moduleVersion($0) + "/bin/go")
+        }.sorted()
     }
 
     public func build(_ build: ResolvedBuild, output: String, events: @escaping BuildEventSink) async throws(ProxError) {
@@ -98,6 +148,7 @@ public struct GoToolchainRunner: BuildRunner {
         } catch {
             throw ProxError(.internal, "cannot write main.go: \(error)")
         }
+        let go = try await goCommand(for: build, deadline: deadline, events: events)
         let caddy = "\(BuildRequest.caddyModulePath)@\(build.caddyVersion)"
         var steps: [(BuildStep, [String], [String: String])] = [(.modInit, ["mod", "init", "caddy"], [:])]
         for plugin in build.plugins {
@@ -118,7 +169,9 @@ public struct GoToolchainRunner: BuildRunner {
 
         let scrub = PathScrubber(workDirectory: directory, configuration: configuration)
         for (step, arguments, extra) in steps {
-            try await run(step: step, arguments: arguments, extraEnvironment: extra, in: directory, deadline: deadline, scrub: scrub, events: events)
+            try await run(
+                step: step, go: go, arguments: arguments, extraEnvironment: extra, in: directory, deadline: deadline, scrub: scrub, events: events
+            )
         }
         events(BuildEvent(step: .verify, stream: .info, text: "checking the executable for \(build.platform)"))
         try Self.verifyExecutable(at: directory + "/" + localOutput, for: build.platform)
@@ -126,6 +179,69 @@ public struct GoToolchainRunner: BuildRunner {
             throw ProxError(.internal, "cannot move the executable out of the build directory: \(String(cString: strerror(errno)))")
         }
         succeeded = true
+    }
+
+    /// The go command that builds with `build.settings.goVersion`: a local one of that
+    /// version, else a local go switching to it (downloaded first, once per version).
+    private func goCommand(for build: ResolvedBuild, deadline: ContinuousClock.Instant, events: @escaping BuildEventSink) async throws(ProxError) -> GoCommand {
+        let name = build.settings.goVersion
+        let locals = try await localToolchains()
+        if let reason = build.toolchain?.reason {
+            events(BuildEvent(step: .toolchain, stream: .info, text: "toolchain \(name): \(reason)"))
+        }
+        if let local = locals.first(where: { $0.version.toolchainName == name }) {
+            events(BuildEvent(step: .toolchain, stream: .info, text: "using the local \(name)"))
+            return GoCommand(executable: local.executable, toolchain: "local")
+        }
+        guard let version = GoVersion(name), version.isRelease else {
+            throw ProxError(.toolchainUnavailable, "\(Platform.quoted(name)) is not a Go release this runner can use")
+        }
+        guard configuration.toolchainDownload else {
+            throw ProxError(
+                .toolchainUnavailable,
+                "\(name) is not a local toolchain here (local: \(locals.map(\.version.toolchainName).joined(separator: ", "))) and downloads are off (--toolchain-download=false): give its go command with --go, or allow downloads"
+            )
+        }
+        guard let switcher = locals.first(where: { $0.version >= .release(21, 0) }) else {
+            throw ProxError(
+                .toolchainUnavailable,
+                "downloading \(name) needs a local go 1.21 or newer to fetch it, and the local toolchains are \(locals.map(\.version.toolchainName).joined(separator: ", ")) (--go)"
+            )
+        }
+        let go = GoCommand(executable: switcher.executable, toolchain: name)
+        let module = "\(ToolchainModule.path)@\(ToolchainModule.moduleVersion(version))"
+        if downloadedToolchains().contains(version) {
+            events(BuildEvent(step: .toolchain, stream: .info, text: "using \(name) from the module cache (\(module), downloaded earlier)"))
+            return go
+        }
+        let started = ContinuousClock.now
+        let leader = await toolchains.download(name) {
+            Task {
+                events(BuildEvent(step: .toolchain, stream: .info, text: "downloading \(name) (\(module)) through \(configuration.goproxy)"))
+                try await self.run(
+                    step: .toolchain, go: go, arguments: ["version"], extraEnvironment: [:], in: configuration.workDirectory,
+                    deadline: deadline, scrub: PathScrubber(workDirectory: configuration.workDirectory, configuration: configuration), events: events
+                )
+            }
+        }
+        if !leader.started {
+            events(BuildEvent(step: .toolchain, stream: .info, text: "waiting for the download of \(name) that another build started"))
+        }
+        do {
+            try await leader.task.value
+        } catch let error as ProxError {
+            if error.kind == .cancelled || error.kind == .buildTimedOut { throw error }
+            throw ProxError(
+                .toolchainUnavailable,
+                "cannot download \(name) (\(module)) through GOPROXY \(configuration.goproxy): \(error.message)\n"
+                    + "Serve golang.org/toolchain from the proxy (--goproxy), give a local \(version.language.toolchainName) with --go, or turn downloads off (--toolchain-download=false) to build only with local toolchains"
+            )
+        } catch {
+            throw ProxError(.cancelled, "the build was cancelled while \(name) downloaded")
+        }
+        let seconds = String(format: "%.1f", Double((ContinuousClock.now - started).components.seconds) + Double((ContinuousClock.now - started).components.attoseconds) / 1e18)
+        events(BuildEvent(step: .toolchain, stream: .info, text: "\(name) is ready (\(seconds) s)"))
+        return go
     }
 
     /// The `main.go` xcaddy writes: Caddy's command, its standard modules, tzdata, plugins.
@@ -171,8 +287,8 @@ public struct GoToolchainRunner: BuildRunner {
 
     // MARK: - Processes
 
-    private var executable: Executable {
-        configuration.goExecutable.contains("/") ? .path(FilePath(configuration.goExecutable)) : .name(configuration.goExecutable)
+    private func executable(_ name: String) -> Executable {
+        name.contains("/") ? .path(FilePath(name)) : .name(name)
     }
 
     func environment(extra: [String: String]) -> Environment {
@@ -215,16 +331,19 @@ public struct GoToolchainRunner: BuildRunner {
     }
 
     private func run(
-        step: BuildStep, arguments: [String], extraEnvironment: [String: String], in directory: String,
+        step: BuildStep, go: GoCommand, arguments: [String], extraEnvironment: [String: String], in directory: String,
         deadline: ContinuousClock.Instant, scrub: PathScrubber, events: @escaping BuildEventSink
     ) async throws(ProxError) {
         let display = (["go"] + arguments.map { $0.contains(" ") ? "\"\($0)\"" : $0 }).joined(separator: " ")
         events(BuildEvent(step: step, stream: .info, text: "$ \(display)"))
         let tail = LineTail(limit: 30)
         let status: TerminationStatus
+        var extra = extraEnvironment
+        extra["GOTOOLCHAIN"] = go.toolchain
+        let environment = extra
         do {
             status = try await withDeadline(deadline) {
-                try await self.spawn(arguments: arguments, environment: self.environment(extra: extraEnvironment), in: directory) { stream, line in
+                try await self.spawn(executable: go.executable, arguments: arguments, environment: self.environment(extra: environment), in: directory) { stream, line in
                     let clean = scrub(line)
                     if stream == .stderr { tail.append(clean) }
                     events(BuildEvent(step: step, stream: stream, text: clean))
@@ -235,10 +354,17 @@ public struct GoToolchainRunner: BuildRunner {
         } catch is CancellationError {
             throw ProxError(.cancelled, "the build was cancelled during \(step.rawValue)")
         } catch {
-            throw ProxError(.internal, "cannot run \(configuration.goExecutable): \(error)")
+            throw ProxError(.internal, "cannot run \(go.executable): \(error)")
         }
         guard status.isSuccess else {
             let lines = tail.lines.filter { !$0.hasPrefix("go: downloading ") && !$0.hasPrefix("go: finding ") }
+            if let newer = Self.newerGoNeeded(in: lines) {
+                throw ProxError(
+                    .toolchainUnavailable,
+                    "\(newer.module) requires go >= \(newer.version), newer than \(newer.running), the toolchain chosen from the go.mod files of Caddy and the plugins: "
+                        + "ask for an older version of \(newer.module.split(separator: "@").first.map(String.init) ?? newer.module), or a Caddy version whose go.mod needs go \(newer.version)"
+                )
+            }
             let detail = lines.suffix(15).joined(separator: "\n")
             throw ProxError(
                 .buildFailed,
@@ -265,15 +391,29 @@ public struct GoToolchainRunner: BuildRunner {
         }
     }
 
+    /// A dependency's go.mod asks for a newer Go than the build runs with: the go command
+    /// says `go: <module>@<version> requires go >= 1.24.0 (running go 1.23.5; GOTOOLCHAIN=local)`.
+    static func newerGoNeeded(in lines: [String]) -> (module: String, version: String, running: String)? {
+        for line in lines {
+            guard let requires = line.range(of: " requires go >= "), let running = line.range(of: " (running go ") else { continue }
+            let before = line[..<requires.lowerBound]
+            let module = before.split(separator: " ").last.map(String.init) ?? "a dependency"
+            let version = line[requires.upperBound..<running.lowerBound]
+            let runningVersion = line[running.upperBound...].prefix { $0 != ";" && $0 != ")" }
+            return (module, String(version), "go" + runningVersion)
+        }
+        return nil
+    }
+
     /// Runs go with `arguments` in its own process group, handing every output line to `line`.
     private func spawn(
-        arguments: [String], environment: Environment, in directory: String,
+        executable name: String, arguments: [String], environment: Environment, in directory: String,
         line: @escaping @Sendable (BuildEvent.Stream, String) -> Void
     ) async throws -> TerminationStatus {
         var options = PlatformOptions()
         options.processGroupID = 0
         let result = try await Subprocess.run(
-            executable, arguments: Arguments(arguments), environment: environment,
+            executable(name), arguments: Arguments(arguments), environment: environment,
             workingDirectory: FilePath(directory), platformOptions: options,
             input: .none, output: .sequence, error: .sequence
         ) { execution in
@@ -296,20 +436,57 @@ public struct GoToolchainRunner: BuildRunner {
         return result.terminationStatus
     }
 
-    private func runCollecting(_ arguments: [String]) async throws(ProxError) -> String {
+    private func runCollecting(_ arguments: [String], executable: String) async throws(ProxError) -> String {
         let collected = LineTail(limit: 1000)
         let status: TerminationStatus
         do {
-            status = try await spawn(arguments: arguments, environment: environment(extra: [:]), in: FileManager.default.currentDirectoryPath) { stream, text in
+            status = try await spawn(
+                executable: executable, arguments: arguments, environment: environment(extra: ["GOTOOLCHAIN": "local"]),
+                in: FileManager.default.currentDirectoryPath
+            ) { stream, text in
                 if stream == .stdout { collected.append(text) }
             }
         } catch {
-            throw ProxError(.internal, "cannot run \(configuration.goExecutable): \(error); install Go or point --go at it")
+            throw ProxError(.internal, "cannot run \(executable): \(error); install Go or point --go at it")
         }
         guard status.isSuccess else {
-            throw ProxError(.internal, "\(configuration.goExecutable) \(arguments.joined(separator: " ")) failed (\(status))")
+            throw ProxError(.internal, "\(executable) \(arguments.joined(separator: " ")) failed (\(status)): is it a go command? (--go)")
         }
         return collected.lines.joined(separator: "\n")
+    }
+}
+
+/// A go command and the `GOTOOLCHAIN` it runs with (`local`, or the version to switch to).
+struct GoCommand: Sendable {
+    let executable: String
+    let toolchain: String
+}
+
+/// What every copy of one ``GoToolchainRunner`` shares: the local toolchains (asked once)
+/// and the toolchain downloads in flight (one per version).
+actor ToolchainState {
+    private(set) var locals: [GoToolchainRunner.LocalToolchain]?
+    private var downloads: [String: Task<Void, any Error>] = [:]
+
+    func setLocals(_ value: [GoToolchainRunner.LocalToolchain]) { locals = value }
+
+    /// The download of `version`: the one in flight, or a new one made by `start`
+    /// (`started` tells which). A failed download is forgotten, so a later build retries.
+    func download(_ version: String, start: () -> Task<Void, any Error>) -> (task: Task<Void, any Error>, started: Bool) {
+        if let running = downloads[version] { return (running, false) }
+        let task = start()
+        downloads[version] = task
+        Task { [weak self] in
+            _ = try? await task.value
+            await self?.forget(version, task)
+        }
+        return (task, true)
+    }
+
+    /// A finished download is forgotten: its files are in GOMODCACHE (later builds find
+    /// them there), or it failed and the next build that needs it tries again.
+    private func forget(_ version: String, _ task: Task<Void, any Error>) {
+        if downloads[version] == task { downloads[version] = nil }
     }
 }
 

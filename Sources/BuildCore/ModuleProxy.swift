@@ -67,6 +67,12 @@ public struct ModuleProxy: Sendable {
         return try Self.decodeInfo(body, what: "\(module)@\(version)")
     }
 
+    /// The `go.mod` of `module@version` (`@v/<version>.mod`), or nil if no proxy has it.
+    public func goMod(module: String, version: String) async throws(ProxError) -> String? {
+        guard let body = try await fetch("\(Self.escape(module))/@v/\(Self.escape(version)).mod") else { return nil }
+        return String(decoding: body, as: UTF8.self)
+    }
+
     /// `@latest`'s `Version`, or nil if no proxy answers it.
     public func latest(module: String) async throws(ProxError) -> String? {
         guard let body = try await fetch("\(Self.escape(module))/@latest") else { return nil }

@@ -17,6 +17,9 @@ public struct ProxError: Error, Sendable, Equatable, CustomStringConvertible {
         case upstreamUnavailable
         /// The Go build ran and failed (compiler error, missing package, ...).
         case buildFailed
+        /// No Go toolchain this server may use satisfies the build's go.mod files (or the
+        /// toolchain could not be downloaded): the message names the version and the flag.
+        case toolchainUnavailable
         /// The build ran out of time.
         case buildTimedOut
         /// The build was cancelled (shutdown, client request).

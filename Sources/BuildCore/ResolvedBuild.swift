@@ -18,10 +18,11 @@ public struct ResolvedModule: Hashable, Sendable, Codable, CustomStringConvertib
     public var description: String { "\(path)@\(version)" + (replacement.map { "=\($0)" } ?? "") }
 }
 
-/// How the Go toolchain is asked to build: the same for every build of one server, and
-/// part of the cache key so a change of toolchain or flags never serves an old binary.
+/// How the Go toolchain is asked to build: the toolchain chosen for the build (see
+/// ``ToolchainRule``) and the flags, all part of the cache key so a change of toolchain or
+/// flags never serves an old binary.
 public struct BuildSettings: Hashable, Sendable, Codable {
-    /// `go env GOVERSION`, e.g. `go1.23.5`.
+    /// The toolchain, as `go env GOVERSION` prints it, e.g. `go1.23.5`.
     public var goVersion: String
     public var tags: [String]
     public var ldflags: String
@@ -42,12 +43,18 @@ public struct ResolvedBuild: Hashable, Sendable, Codable {
     public let caddyVersion: SemanticVersion
     public let plugins: [ResolvedModule]
     public let settings: BuildSettings
+    /// Why ``settings``' Go version was chosen (nil when the caller chose it). Not part of the
+    /// cache key: only the version is, through ``BuildSettings/goVersion``.
+    public let toolchain: ToolchainChoice?
 
-    public init(platform: Platform, caddyVersion: SemanticVersion, plugins: [ResolvedModule], settings: BuildSettings) {
+    public init(
+        platform: Platform, caddyVersion: SemanticVersion, plugins: [ResolvedModule], settings: BuildSettings, toolchain: ToolchainChoice? = nil
+    ) {
         self.platform = platform
         self.caddyVersion = caddyVersion
         self.plugins = plugins.sorted { $0.path < $1.path }
         self.settings = settings
+        self.toolchain = toolchain
     }
 
     /// The canonical encoding hashed into the ``CacheKey``. One `name=value` line each,

@@ -9,26 +9,75 @@ import Foundation
 /// - A package path that is not itself a module is looked up at each shorter prefix until
 ///   a module is found, as `go get` does.
 /// - Answers are cached for ``ttl``; failures are not cached.
+/// - With a ``ToolchainSource``, the Go toolchain is chosen here too, before the cache key:
+///   the `go` and `toolchain` lines of the resolved versions' go.mod files (`@v/<v>.mod`,
+///   cached for as long as the process runs: a version's go.mod never changes) give the
+///   need, and ``ToolchainRule`` picks from the source's offer.
 public actor VersionResolver {
     public let proxy: ModuleProxy
     public let ttl: Duration
+    public let toolchains: (any ToolchainSource)?
     private let clock = ContinuousClock()
     private var cache: [String: (expires: ContinuousClock.Instant, value: ResolvedModule)] = [:]
     private var listCache: (expires: ContinuousClock.Instant, value: [SemanticVersion])?
+    private var goModCache: [String: GoModFile] = [:]
 
-    public init(proxy: ModuleProxy, ttl: Duration = .seconds(300)) {
+    public init(proxy: ModuleProxy, ttl: Duration = .seconds(300), toolchains: (any ToolchainSource)? = nil) {
         self.proxy = proxy
         self.ttl = ttl
+        self.toolchains = toolchains
     }
 
-    /// Resolves every version in `request`, building with `settings`.
+    /// Resolves every version in `request`, building with `settings`; with a toolchain
+    /// source, `settings.goVersion` is replaced by the toolchain chosen for this build.
     public func resolve(_ request: BuildRequest, settings: BuildSettings) async throws(ProxError) -> ResolvedBuild {
         let caddy = try await resolve(ModuleSpec(path: BuildRequest.caddyModulePath, version: request.caddyVersion))
         var plugins: [ResolvedModule] = []
         for spec in request.plugins {
             plugins.append(try await resolve(spec))
         }
-        return ResolvedBuild(platform: request.platform, caddyVersion: caddy.version, plugins: plugins, settings: settings)
+        guard let toolchains else {
+            return ResolvedBuild(platform: request.platform, caddyVersion: caddy.version, plugins: plugins, settings: settings)
+        }
+        let need = try await requirement(of: [caddy] + plugins)
+        let choice = try ToolchainRule.choose(need: need, offer: try await toolchains.offer())
+        var chosen = settings
+        chosen.goVersion = choice.version.toolchainName
+        return ResolvedBuild(platform: request.platform, caddyVersion: caddy.version, plugins: plugins, settings: chosen, toolchain: choice)
+    }
+
+    /// The highest `go`/`toolchain` line among the go.mod files of `modules` (a replaced
+    /// plugin's replacement is read instead), or nil when none has one.
+    public func requirement(of modules: [ResolvedModule]) async throws(ProxError) -> GoRequirement? {
+        var best: GoRequirement?
+        for module in modules {
+            let (path, version) = module.replacement.map { ($0.path, $0.version.description) } ?? (module.module, module.version.description)
+            let file = try await goMod(module: path, version: version)
+            if let need = file.need, need > (best?.version ?? GoVersion(minor: 0, patch: nil)) {
+                best = GoRequirement(version: need, module: "\(path)@\(version)")
+            }
+        }
+        return best
+    }
+
+    /// The parsed go.mod of `module@version`; a missing or unreadable one is an error (and is
+    /// not cached), so a proxy answering garbage never chooses a toolchain.
+    public func goMod(module: String, version: String) async throws(ProxError) -> GoModFile {
+        let key = "\(module)@\(version)"
+        if let hit = goModCache[key] { return hit }
+        guard let text = try await proxy.goMod(module: module, version: version) else {
+            throw ProxError(.upstreamUnavailable, "the module proxy has no go.mod for \(key) (@v/\(version).mod): check --goproxy")
+        }
+        guard let file = GoModFile(text) else {
+            let start = String(text.prefix(60)).replacingOccurrences(of: "\n", with: " ")
+            throw ProxError(
+                .upstreamUnavailable,
+                "the module proxy answered \(key)'s go.mod (@v/\(version).mod) with something that is not a go.mod file (it starts \(Platform.quoted(start))): check --goproxy"
+            )
+        }
+        if goModCache.count > 10_000 { goModCache.removeAll() }
+        goModCache[key] = file
+        return file
     }
 
     /// Caddy's releases, newest first (pre-releases included, marked by their version).

@@ -27,7 +27,7 @@ public struct APIError: HTTPResponseError {
         case .invalidRequest, .notListed, .moduleNotFound: .badRequest
         case .notFound: .notFound
         case .upstreamUnavailable: .badGateway
-        case .buildFailed: .unprocessableContent
+        case .buildFailed, .toolchainUnavailable: .unprocessableContent
         case .buildTimedOut, .invalidArtifact, .internal: .internalServerError
         case .cancelled, .unavailable: .serviceUnavailable
         case .insufficientStorage: .init(code: 507, reasonPhrase: "Insufficient Storage")

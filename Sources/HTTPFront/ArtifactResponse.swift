@@ -71,6 +71,7 @@ enum ArtifactResponse {
     static let keyHeader = HTTPField.Name("X-Prox-Cache-Key")!
     static let buildHeader = HTTPField.Name("X-Prox-Build-Id")!
     static let versionHeader = HTTPField.Name("X-Prox-Caddy-Version")!
+    static let goVersionHeader = HTTPField.Name("X-Prox-Go-Version")!
 
     static func make(
         _ record: ArtifactRecord, request: Request, fileName: String, cache: String, buildID: String?, verifyDigest: Bool
@@ -87,6 +88,7 @@ enum ArtifactResponse {
         headers[cacheHeader] = cache
         headers[keyHeader] = record.key.hex
         headers[versionHeader] = record.build.caddyVersion.description
+        headers[goVersionHeader] = record.build.settings.goVersion
         if let buildID { headers[buildHeader] = buildID }
 
         if let inm = request.headers[.ifNoneMatch], matches(inm, etag: etag) {

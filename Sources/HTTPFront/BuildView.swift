@@ -15,6 +15,16 @@ struct BuildView: Encodable {
         let url: String
         let file_name: String
     }
+    /// How the build's Go toolchain was chosen (absent when the server uses one fixed toolchain).
+    struct Toolchain: Encodable {
+        let version: String
+        /// `local` or `download`.
+        let source: String
+        /// The highest `go`/`toolchain` line among the go.mod files, and whose it is.
+        let needs: String?
+        let needed_by: String?
+        let reason: String
+    }
     struct Links: Encodable {
         let `self`: String
         let logs: String
@@ -32,6 +42,7 @@ struct BuildView: Encodable {
     let arm: Int?
     let caddy_version: String
     let go_version: String
+    let toolchain: Toolchain?
     let plugins: [Plugin]
     let worker: String?
     /// Hub mode: how many times an agent started the build (more than 1 after agent crashes).
@@ -57,6 +68,12 @@ struct BuildView: Encodable {
         arm = build.platform.arm
         caddy_version = build.caddyVersion.description
         go_version = build.settings.goVersion
+        toolchain = build.toolchain.map {
+            Toolchain(
+                version: $0.version.toolchainName, source: $0.source.rawValue, needs: $0.requirement.map { "go" + $0.version.description },
+                needed_by: $0.requirement?.module, reason: $0.reason
+            )
+        }
         plugins = build.plugins.map { Plugin(path: $0.path, module: $0.module, version: $0.version.description, replacement: $0.replacement?.description) }
         worker = record.worker
         attempts = record.attempts

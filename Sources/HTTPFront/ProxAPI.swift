@@ -40,12 +40,15 @@ public struct ProxAPI: Sendable {
     public let catalog: PackageCatalog
     public let store: any ArtifactStore
     public let logs: any LogSource
+    /// What `/api/toolchains` reports; nil when builds use one fixed toolchain.
+    public let toolchains: ToolchainStatus?
     public let options: Options
 
     public init(
         builds: any BuildService, resolver: VersionResolver, settings: BuildSettings, catalog: PackageCatalog,
-        store: any ArtifactStore, logs: any LogSource, options: Options
+        store: any ArtifactStore, logs: any LogSource, toolchains: ToolchainStatus? = nil, options: Options
     ) {
+        self.toolchains = toolchains
         self.builds = builds
         self.resolver = resolver
         self.settings = settings
@@ -62,6 +65,7 @@ public struct ProxAPI: Sendable {
         router.get("/api/packages") { _, _ in try await self.packages() }
         router.get("/api/caddy_versions") { _, _ in try await self.caddyVersions() }
         router.get("/api/platforms") { _, _ in try Self.platforms() }
+        router.get("/api/toolchains") { _, _ in try await self.toolchainList() }
         router.post("/api/builds") { request, context in try await self.submit(request, context: context) }
         router.get("/api/builds") { request, _ in try await self.recentBuilds(request) }
         router.get("/api/builds/{id}") { _, context in try await self.build(context.parameters.require("id")) }
@@ -164,6 +168,37 @@ public struct ProxAPI: Sendable {
         }
         let targets = Platform.all.map { Target(os: $0.os, arch: $0.arch, arm: $0.arm, target: $0.description) }
         return try json(Envelope(status_code: 200, result: targets), cacheControl: "public, max-age=3600")
+    }
+
+    /// The toolchains builds may use: local, downloadable through the module proxy, and
+    /// already downloaded (see docs/api.md).
+    func toolchainList() async throws -> Response {
+        struct Listing: Encodable {
+            let `default`: String
+            let pinned: String?
+            let downloads_allowed: Bool
+            let host: String
+            let local: [String]
+            let downloadable: [String]
+            let downloaded: [String]
+            let proxy_error: String?
+        }
+        guard let toolchains else {
+            let listing = Listing(
+                default: settings.goVersion, pinned: settings.goVersion, downloads_allowed: false, host: ToolchainModule.hostTarget,
+                local: [], downloadable: [], downloaded: [], proxy_error: nil
+            )
+            return try Self.json(Envelope(status_code: 200, result: listing))
+        }
+        let offer = try await toolchains.source.offer()
+        let names = { (versions: [GoVersion]) in versions.sorted(by: >).map(\.toolchainName) }
+        let listing = Listing(
+            default: offer.local.first?.toolchainName ?? settings.goVersion, pinned: offer.pinned?.toolchainName,
+            downloads_allowed: offer.downloadsAllowed, host: ToolchainModule.hostTarget,
+            local: offer.local.map(\.toolchainName), downloadable: names(offer.downloadable), downloaded: names(await toolchains.downloaded()),
+            proxy_error: await toolchains.proxyError()?.message
+        )
+        return try Self.json(Envelope(status_code: 200, result: listing))
     }
 
     // MARK: - Builds

@@ -9,7 +9,15 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var hubURL = ""
     public var pushToken = ""
     public var simultaneousJobs = 2
-    public var goExecutable = "go"
+    /// The local go commands (`--go`, repeatable; `PB_GO`, comma-separated), the default first.
+    public var goExecutables = ["go"]
+    /// Let builds download the toolchain they need through GOPROXY (`--toolchain-download`).
+    public var toolchainDownload = true
+    /// The default go command (the first `--go`); setting it makes it the only one.
+    public var goExecutable: String {
+        get { goExecutables.first ?? "go" }
+        set { goExecutables = [newValue] }
+    }
     public var goproxy = ProcessInfo.processInfo.environment["GOPROXY"].flatMap { $0.isEmpty ? nil : $0 } ?? "https://proxy.golang.org,direct"
     /// Warm GOMODCACHE/GOCACHE and build directories.
     public var workDirectory = "./agent-data"
@@ -37,7 +45,10 @@ public struct AgentConfiguration: Sendable, Equatable {
             Setting(flag: "--simultaneous-jobs", env: "PB_SIMULTANEOUS_JOBS") { c, v throws(ConfigurationError) in
                 c.simultaneousJobs = try SettingValue.integer(v, in: 1...256, "--simultaneous-jobs", "PB_SIMULTANEOUS_JOBS")
             },
-            Setting(flag: "--go", env: "PB_GO") { c, v throws(ConfigurationError) in c.goExecutable = v },
+            Setting(flag: "--go", env: "PB_GO") { c, v throws(ConfigurationError) in c.goExecutables = try SettingValue.goExecutables(v) },
+            Setting(flag: "--toolchain-download", env: "PB_TOOLCHAIN_DOWNLOAD") { c, v throws(ConfigurationError) in
+                c.toolchainDownload = try SettingValue.boolean(v, "--toolchain-download", "PB_TOOLCHAIN_DOWNLOAD")
+            },
             Setting(flag: "--goproxy", env: "PB_GOPROXY") { c, v throws(ConfigurationError) in c.goproxy = v },
             Setting(flag: "--work-dir", env: "PB_WORK_DIR") { c, v throws(ConfigurationError) in c.workDirectory = v },
             Setting(flag: "--build-timeout", env: "PB_BUILD_TIMEOUT") { c, v throws(ConfigurationError) in

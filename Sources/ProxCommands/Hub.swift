@@ -33,7 +33,8 @@ public struct Hub: Sendable {
         try? FileManager.default.removeItem(atPath: workDirectory)  // left by a crash: never reused
         let runner = GoToolchainRunner(
             configuration: .init(
-                goExecutable: configuration.goExecutable, goproxy: configuration.goproxy,
+                goExecutable: configuration.goExecutable, additionalGoExecutables: Array(configuration.goExecutables.dropFirst()),
+                toolchainDownload: configuration.toolchainDownload, goproxy: configuration.goproxy,
                 moduleCache: goRoot + "/mod", buildCache: goRoot + "/cache", workDirectory: workDirectory,
                 timeout: configuration.buildTimeout
             )
@@ -42,9 +43,11 @@ public struct Hub: Sendable {
             configuration: .init(root: root + "/cache", maxSize: configuration.cacheMaxSize, hitWriteInterval: configuration.cacheHitWriteInterval),
             logger: logger
         )
+        let proxy = try ModuleProxy(goproxy: configuration.goproxy)
         let settings: BuildSettings
         let builds: any BuildService
         let logs: any LogSource
+        var toolchains: ToolchainStatus?
         var services: [any Service] = []
         if configuration.hub {
             settings = try await hubSettings(configuration, runner: runner)
@@ -65,15 +68,17 @@ public struct Hub: Sendable {
             }
         } else {
             settings = try await runner.settings()
+            let inventory = try await standaloneToolchains(configuration, runner: runner, proxy: proxy)
+            toolchains = ToolchainStatus(source: inventory, downloaded: { runner.downloadedToolchains() }, proxyError: { await inventory.lastError })
             let memoryLogs = MemoryLogBus()
             let queue = LocalJobQueue(runner: runner, store: store, slots: configuration.simultaneousJobs)
             builds = BuildCoordinator(store: store, queue: queue, logs: memoryLogs)
             logs = memoryLogs
         }
-        let resolver = VersionResolver(proxy: try ModuleProxy(goproxy: configuration.goproxy), ttl: configuration.resolveTTL)
+        let resolver = VersionResolver(proxy: proxy, ttl: configuration.resolveTTL, toolchains: toolchains?.source)
         let catalog = PackageCatalog(endpoint: configuration.packageEndpoint, documents: store, refreshInterval: configuration.catalogRefresh, logger: logger)
         let api = ProxAPI(
-            builds: builds, resolver: resolver, settings: settings, catalog: catalog, store: store, logs: logs,
+            builds: builds, resolver: resolver, settings: settings, catalog: catalog, store: store, logs: logs, toolchains: toolchains,
             options: .init(
                 policy: .init(allowReplacements: configuration.allowReplacements), allowUnlisted: configuration.allowUnlisted,
                 verifyOnRead: configuration.verifyOnRead, heartbeat: configuration.sseHeartbeat,
@@ -84,12 +89,31 @@ public struct Hub: Sendable {
         logger.info(
             "proxhub ready",
             metadata: [
-                "mode": "\(configuration.hub ? "hub" : "standalone")", "go": "\(settings.goVersion)", "data": "\(root)",
+                "mode": "\(configuration.hub ? "hub" : "standalone")", "go": "\(configuration.goVersion.map { "\($0) (pinned)" } ?? settings.goVersion)",
+                "toolchainDownload": "\(configuration.toolchainDownload)", "data": "\(root)",
                 "goproxy": "\(configuration.goproxy)", "cacheRepairs": "\(recovery)",
             ]
         )
         return Hub(
             configuration: configuration, store: store, builds: builds, catalog: catalog, api: api, logger: logger, services: services
+        )
+    }
+
+    /// Standalone: the local toolchains (each `--go`, asked for its version: a command that
+    /// is not a go command stops the start) and the downloadable ones through `proxy`.
+    static func standaloneToolchains(_ configuration: HubConfiguration, runner: GoToolchainRunner, proxy: ModuleProxy) async throws -> ToolchainInventory {
+        let locals = try await runner.localToolchains()
+        var pinned: GoVersion?
+        if let goVersion = configuration.goVersion {
+            pinned = try SettingValue.goVersion(goVersion)
+            if let pinned, !configuration.toolchainDownload, !locals.contains(where: { $0.version == pinned }) {
+                throw ConfigurationError(
+                    "--go-version \(goVersion) is not one of the local toolchains (\(locals.map(\.version.toolchainName).joined(separator: ", "))) and --toolchain-download is false: add its go command with --go, or allow downloads"
+                )
+            }
+        }
+        return ToolchainInventory(
+            proxy: proxy, local: locals.map(\.version), downloadsAllowed: configuration.toolchainDownload, pinned: pinned, ttl: configuration.resolveTTL
         )
     }
 

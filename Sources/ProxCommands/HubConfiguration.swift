@@ -9,7 +9,10 @@ public struct HubConfiguration: Sendable, Equatable {
     public var dataDirectory = "./data"
     public var packageEndpoint = "https://caddyserver.com/api/packages"
     public var goproxy = ProcessInfo.processInfo.environment["GOPROXY"].flatMap { $0.isEmpty ? nil : $0 } ?? "https://proxy.golang.org,direct"
-    public var goExecutable = "go"
+    /// The local go commands (`--go`, repeatable; `PB_GO`, comma-separated), the default first.
+    public var goExecutables = ["go"]
+    /// Let builds download the toolchain they need through GOPROXY (`--toolchain-download`).
+    public var toolchainDownload = true
     public var simultaneousJobs = 2
     public var buildTimeout: Duration = .seconds(600)
     public var cacheMaxSize: Int64 = 10_000_000_000
@@ -30,9 +33,15 @@ public struct HubConfiguration: Sendable, Equatable {
     public var redis = RedisSettings()
     /// Shared with agents: they send it with each artifact they push.
     public var pushToken: String?
-    /// Hub mode: the Go version the agents build with (`go env GOVERSION`); by default the
-    /// version of `--go` when it can be run on the hub.
+    /// `--go-version`: one toolchain for every build (standalone: local or downloaded; hub
+    /// mode: the version agents build with, by default that of `--go` when it runs on the hub).
     public var goVersion: String?
+
+    /// The default go command (the first `--go`); setting it makes it the only one.
+    public var goExecutable: String {
+        get { goExecutables.first ?? "go" }
+        set { goExecutables = [newValue] }
+    }
 
     public init() {}
 
@@ -44,7 +53,10 @@ public struct HubConfiguration: Sendable, Equatable {
         Setting(flag: "--binary-path", env: "PB_BINARY_PATH") { c, v throws(ConfigurationError) in c.dataDirectory = v },
         Setting(flag: "--package-endpoint", env: "PB_PACKAGE_ENDPOINT") { c, v throws(ConfigurationError) in c.packageEndpoint = v },
         Setting(flag: "--goproxy", env: "PB_GOPROXY") { c, v throws(ConfigurationError) in c.goproxy = v },
-        Setting(flag: "--go", env: "PB_GO") { c, v throws(ConfigurationError) in c.goExecutable = v },
+        Setting(flag: "--go", env: "PB_GO") { c, v throws(ConfigurationError) in c.goExecutables = try SettingValue.goExecutables(v) },
+        Setting(flag: "--toolchain-download", env: "PB_TOOLCHAIN_DOWNLOAD") { c, v throws(ConfigurationError) in
+            c.toolchainDownload = try SettingValue.boolean(v, "--toolchain-download", "PB_TOOLCHAIN_DOWNLOAD")
+        },
         Setting(flag: "--simultaneous-jobs", env: "PB_SIMULTANEOUS_JOBS") { c, v throws(ConfigurationError) in
             c.simultaneousJobs = try SettingValue.integer(v, in: 1...256, "--simultaneous-jobs", "PB_SIMULTANEOUS_JOBS")
         },
@@ -75,12 +87,7 @@ public struct HubConfiguration: Sendable, Equatable {
         Setting(flag: "--hub", env: "PB_HUB") { c, v throws(ConfigurationError) in c.hub = try SettingValue.boolean(v, "--hub", "PB_HUB") },
         Setting(flag: "--agent", env: "PB_AGENT") { c, v throws(ConfigurationError) in c.agent = try SettingValue.boolean(v, "--agent", "PB_AGENT") },
         Setting(flag: "--push-token", env: "PB_PUSH_TOKEN") { c, v throws(ConfigurationError) in c.pushToken = v },
-        Setting(flag: "--go-version", env: "PB_GO_VERSION") { c, v throws(ConfigurationError) in
-            guard v.hasPrefix("go"), v.count > 2, !v.contains(" "), !v.contains("/") else {
-                throw ConfigurationError("--go-version/PB_GO_VERSION: \(v) is not a Go version as `go env GOVERSION` prints it, e.g. go1.23.5")
-            }
-            c.goVersion = v
-        },
+        Setting(flag: "--go-version", env: "PB_GO_VERSION") { c, v throws(ConfigurationError) in c.goVersion = try SettingValue.goVersion(v).toolchainName },
     ] + RedisSettings.settings(\.redis) + [
         Setting(flag: "--log-level", env: "PB_LOG_LEVEL") { c, v throws(ConfigurationError) in c.logLevel = try SettingValue.logLevel(v) },
     ]

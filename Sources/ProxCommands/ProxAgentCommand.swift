@@ -25,8 +25,10 @@ public struct ProxAgentCommand: AsyncParsableCommand {
     var redisPassword: String?
     @Option(name: .customLong("simultaneous-jobs"), help: "Builds run at once (PB_SIMULTANEOUS_JOBS). Default: 2")
     var simultaneousJobs: String?
-    @Option(name: .customLong("go"), help: "The go command (PB_GO). Default: go on PATH")
-    var go: String?
+    @Option(name: .customLong("go"), help: "A local go command; repeat for several, the first is the default (PB_GO, comma-separated). Default: go on PATH")
+    var go: [String] = []
+    @Option(name: .customLong("toolchain-download"), help: "Download the Go toolchain a job needs through GOPROXY: true or false (PB_TOOLCHAIN_DOWNLOAD). Default: true")
+    var toolchainDownload: String?
     @Option(name: .customLong("goproxy"), help: "GOPROXY list for builds (PB_GOPROXY). Default: $GOPROXY, else https://proxy.golang.org,direct")
     var goproxy: String?
     @Option(name: .customLong("work-dir"), help: "Go module and build caches, build directories (PB_WORK_DIR). Default: ./agent-data")
@@ -50,7 +52,7 @@ public struct ProxAgentCommand: AsyncParsableCommand {
         let options: [(String, String?)] = [
             ("--hub-url", hubURL), ("--push-token", pushToken), ("--redis-host", redisHost), ("--redis-port", redisPort),
             ("--redis-username", redisUsername), ("--redis-password", redisPassword), ("--simultaneous-jobs", simultaneousJobs),
-            ("--go", go), ("--goproxy", goproxy), ("--work-dir", workDir), ("--build-timeout", buildTimeout),
+            ("--go", go.isEmpty ? nil : go.joined(separator: ",")), ("--toolchain-download", toolchainDownload), ("--goproxy", goproxy), ("--work-dir", workDir), ("--build-timeout", buildTimeout),
             ("--max-attempts", maxAttempts), ("--job-lease", jobLease), ("--shutdown-timeout", shutdownTimeout),
             ("--agent-name", agentName), ("--log-level", logLevel),
         ]

@@ -20,8 +20,10 @@ public struct ProxHubCommand: AsyncParsableCommand {
     var packageEndpoint: String?
     @Option(name: .customLong("goproxy"), help: "GOPROXY list for resolving and building (PB_GOPROXY). Default: $GOPROXY, else https://proxy.golang.org,direct")
     var goproxy: String?
-    @Option(name: .customLong("go"), help: "The go command (PB_GO). Default: go on PATH")
-    var go: String?
+    @Option(name: .customLong("go"), help: "A local go command; repeat for several, the first is the default (PB_GO, comma-separated). Default: go on PATH")
+    var go: [String] = []
+    @Option(name: .customLong("toolchain-download"), help: "Download the Go toolchain a build needs through GOPROXY: true or false (PB_TOOLCHAIN_DOWNLOAD). Default: true")
+    var toolchainDownload: String?
     @Option(name: .customLong("simultaneous-jobs"), help: "Builds run at once (PB_SIMULTANEOUS_JOBS). Default: 2")
     var simultaneousJobs: String?
     @Option(name: .customLong("build-timeout"), help: "Time limit per build: 600, 90s, 10m (PB_BUILD_TIMEOUT). Default: 600s")
@@ -46,7 +48,7 @@ public struct ProxHubCommand: AsyncParsableCommand {
     var redisPassword: String?
     @Option(name: .customLong("push-token"), help: "Token agents must send to push artifacts (PB_PUSH_TOKEN). Without it, pushes are refused.")
     var pushToken: String?
-    @Option(name: .customLong("go-version"), help: "Hub mode: the Go version agents build with, e.g. go1.23.5 (PB_GO_VERSION). Default: that of --go")
+    @Option(name: .customLong("go-version"), help: "One Go toolchain for every build, e.g. go1.23.5 (PB_GO_VERSION). Default: chosen per build from the go.mod files")
     var goVersion: String?
     @Flag(name: .customLong("hub"), help: "Hub mode: serve and queue builds on Redis for proxagents; build nothing here (PB_HUB).")
     var hub = false
@@ -65,7 +67,8 @@ public struct ProxHubCommand: AsyncParsableCommand {
         var flags: [String: String] = [:]
         let options: [(String, String?)] = [
             ("--webserver-host", host), ("--webserver-port", port), ("--binary-path", binaryPath),
-            ("--package-endpoint", packageEndpoint), ("--goproxy", goproxy), ("--go", go),
+            ("--package-endpoint", packageEndpoint), ("--goproxy", goproxy), ("--go", go.isEmpty ? nil : go.joined(separator: ",")),
+            ("--toolchain-download", toolchainDownload),
             ("--simultaneous-jobs", simultaneousJobs), ("--build-timeout", buildTimeout), ("--cache-max-size", cacheMaxSize),
             ("--catalog-refresh", catalogRefresh), ("--resolve-ttl", resolveTTL), ("--sse-heartbeat", sseHeartbeat), ("--log-level", logLevel),
             ("--redis-host", redisHost), ("--redis-port", redisPort), ("--redis-username", redisUsername), ("--redis-password", redisPassword),

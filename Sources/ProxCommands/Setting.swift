@@ -78,6 +78,24 @@ enum SettingValue {
         if buildTimeout < .seconds(1) { throw ConfigurationError("--build-timeout/PB_BUILD_TIMEOUT must be at least 1 second") }
     }
 
+    /// `--go` values: one path, or several separated by commas (`PB_GO`); repeated `--go`
+    /// flags arrive joined by commas.
+    static func goExecutables(_ v: String) throws(ConfigurationError) -> [String] {
+        let list = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard !list.isEmpty, !list.contains(where: \.isEmpty) else {
+            throw ConfigurationError("--go/PB_GO: \(v.debugDescription) has an empty entry: give go commands separated by commas, e.g. /usr/lib/go-1.23/bin/go,/usr/lib/go-1.22/bin/go")
+        }
+        return list
+    }
+
+    /// `--go-version`: a Go release as `go env GOVERSION` prints it (`go1.23.5`).
+    static func goVersion(_ v: String) throws(ConfigurationError) -> GoVersion {
+        guard v.hasPrefix("go"), let version = GoVersion(v), version.isRelease, version.toolchainName == v else {
+            throw ConfigurationError("--go-version/PB_GO_VERSION: \(v.debugDescription) is not a Go release as `go env GOVERSION` prints it, e.g. go1.23.5")
+        }
+        return version
+    }
+
     static func logLevel(_ v: String) throws(ConfigurationError) -> String {
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(v) else {
             throw ConfigurationError("--log-level/PB_LOG_LEVEL: \(v) is not one of trace, debug, info, notice, warning, error, critical")

@@ -5,7 +5,7 @@ import { build, curlCommand, formatSize } from "./api.js";
 import { formatTarget } from "./platform.js";
 
 const STEP_NAMES = {
-  queued: "Queued", resolve: "Resolving versions", prepare: "Preparing", "mod-init": "go mod init",
+  queued: "Queued", resolve: "Resolving versions", prepare: "Preparing", toolchain: "Go toolchain", "mod-init": "go mod init",
   "mod-edit": "go mod edit", get: "go get", tidy: "go mod tidy", build: "go build", verify: "Verifying the binary",
   commit: "Storing in the cache", done: "Done",
 };
