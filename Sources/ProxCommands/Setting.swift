@@ -81,7 +81,7 @@ enum SettingValue {
     /// `--go` values: one path, or several separated by commas (`PB_GO`); repeated `--go`
     /// flags arrive joined by commas.
     static func goExecutables(_ v: String) throws(ConfigurationError) -> [String] {
-        let list = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let list = v.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         guard !list.isEmpty, !list.contains(where: \.isEmpty) else {
             throw ConfigurationError("--go/PB_GO: \(v.debugDescription) has an empty entry: give go commands separated by commas, e.g. /usr/lib/go-1.23/bin/go,/usr/lib/go-1.22/bin/go")
         }

@@ -68,10 +68,18 @@ enum GoFixture {
 
     static func build(
         os: String = "linux", arch: String = "amd64", arm: String? = nil, caddy: String = "v2.8.4",
-        plugins: [ResolvedModule], goVersion: String = "go1.23"
+        plugins: [ResolvedModule], goVersion: String? = nil
     ) throws -> ResolvedBuild {
-        ResolvedBuild(platform: try Platform(os: os, arch: arch, arm: arm), caddyVersion: try v(caddy), plugins: plugins, settings: BuildSettings(goVersion: goVersion))
+        ResolvedBuild(
+            platform: try Platform(os: os, arch: arch, arm: arm), caddyVersion: try v(caddy), plugins: plugins,
+            settings: BuildSettings(goVersion: goVersion ?? Self.goVersion)
+        )
     }
+
+    /// The fixture go command's own version: builds planned with it run it with GOTOOLCHAIN=local.
+    static let goVersion: String = {
+        ((try? runProgram(Fixture.goExecutable, ["env", "GOVERSION"]))?.output ?? "go?").trimmingCharacters(in: .whitespacesAndNewlines)
+    }()
 
     static func module(_ path: String, _ version: String, module: String? = nil, replacement: ModuleSpec.Replacement? = nil) throws -> ResolvedModule {
         ResolvedModule(path: path, module: module ?? path, version: try v(version), replacement: replacement)
@@ -186,7 +194,8 @@ struct GoToolchainRunnerTests {
         let events = recorder.events
         var firstSeen: [BuildStep] = []
         for event in events where !firstSeen.contains(event.step) { firstSeen.append(event.step) }
-        #expect(firstSeen == [.prepare, .modInit, .get, .tidy, .build, .verify])
+        #expect(firstSeen == [.prepare, .toolchain, .modInit, .get, .tidy, .build, .verify])
+        #expect(events.contains { $0.step == .toolchain && $0.text == "using the local \(GoFixture.goVersion)" })
         for step in [BuildStep.modInit, .get, .tidy, .build] {
             #expect(events.contains { $0.step == step && $0.stream == .info && $0.text.hasPrefix("$ go ") }, "no command line for \(step)")
         }

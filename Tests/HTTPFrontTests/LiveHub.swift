@@ -20,7 +20,10 @@ struct LiveHub: HubClient {
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
-    static func start(dataDirectory: String? = nil, goExecutable: String? = nil, _ configure: (inout HubConfiguration) -> Void = { _ in }) async throws -> LiveHub {
+    static func start(
+        dataDirectory: String? = nil, goExecutable: String? = nil, goCacheRoot: String = Fixture.goCacheRoot,
+        _ configure: (inout HubConfiguration) -> Void = { _ in }
+    ) async throws -> LiveHub {
         setenv("GOSUMDB", "off", 1)  // the fixture's modules are not in the public checksum database
         let fixture = try Fixture.paths()
         var configuration = HubConfiguration()
@@ -33,7 +36,7 @@ struct LiveHub: HubClient {
         configure(&configuration)
         var logger = Logger(label: "test.proxhub")
         logger.logLevel = .warning
-        let hub = try await Hub.make(configuration: configuration, logger: logger, goCacheRoot: Fixture.goCacheRoot)
+        let hub = try await Hub.make(configuration: configuration, logger: logger, goCacheRoot: goCacheRoot)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let group = hub.serviceGroup(onServerRunning: { continuation.yield($0) })
         let task = Task { try await group.run() }

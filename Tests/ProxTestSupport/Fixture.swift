@@ -35,6 +35,78 @@ public enum Fixture {
 
     public static func paths() throws -> Paths { try generated.get() }
 
+    /// The toolchain tests' proxy: the fixture plus Caddy releases that need Go 1.22 and 1.23
+    /// (`make-fixture-proxy.py --go-versions`) and Debian's Go 1.23 as the module
+    /// `golang.org/toolchain` (`make-toolchain-module.py`), in one directory: the go
+    /// command downloads toolchains without the checksum database only from a lone
+    /// `file://` GOPROXY.
+    public struct ToolchainPaths: Sendable {
+        public let goproxy: String
+        public let packageEndpoint: String
+        /// The older host go (Debian's golang-1.22-go).
+        public let oldGo: String
+        /// The go command of the toolchain in the proxy (Debian's golang-1.23-go).
+        public let newGo: String
+        /// `go1.23.5`: the toolchain the proxy serves.
+        public let newVersion: String
+        public let oldVersion: String
+    }
+
+    public static let oldGoRoot = "/usr/lib/go-1.22"
+    public static let newGoRoot = "/usr/lib/go-1.23"
+
+    private static let generatedToolchain: Result<ToolchainPaths, FixtureError> = {
+        for root in [oldGoRoot, newGoRoot] where !FileManager.default.isExecutableFile(atPath: root + "/bin/go") {
+            return .failure(FixtureError(message: "\(root)/bin/go is missing: the toolchain tests need Debian's golang-1.22-go and golang-1.23-go (scripts/setup-debian.sh)"))
+        }
+        func version(_ root: String) -> String {
+            let text = (try? String(contentsOfFile: root + "/VERSION", encoding: .utf8)) ?? ""
+            return text.split(separator: "\n").first.map(String.init) ?? ""
+        }
+        let newVersion = version(newGoRoot), oldVersion = version(oldGoRoot)
+        // The toolchain module (190 MB) is made once per machine and version, then linked in.
+        let moduleDirectory = NSTemporaryDirectory() + "prox-toolchain-module-\(getuid())-\(newVersion)"
+        let marker = moduleDirectory + "/.complete"
+        if !FileManager.default.fileExists(atPath: marker) {
+            try? FileManager.default.removeItem(atPath: moduleDirectory)
+            if let error = run(["python3", repositoryRoot + "/scripts/make-toolchain-module.py", newGoRoot, moduleDirectory]) { return .failure(error) }
+            FileManager.default.createFile(atPath: marker, contents: Data())
+        }
+        let root = NSTemporaryDirectory() + "prox-fixture-go-\(getpid())"
+        try? FileManager.default.removeItem(atPath: root)
+        if let error = run(["python3", repositoryRoot + "/scripts/make-fixture-proxy.py", "--go-versions", root]) { return .failure(error) }
+        do {
+            try FileManager.default.createSymbolicLink(atPath: root + "/proxy/golang.org", withDestinationPath: moduleDirectory + "/golang.org")
+        } catch {
+            return .failure(FixtureError(message: "cannot link the toolchain module into \(root): \(error)"))
+        }
+        return .success(
+            ToolchainPaths(
+                goproxy: "file://\(root)/proxy", packageEndpoint: "file://\(root)/packages.json", oldGo: oldGoRoot + "/bin/go",
+                newGo: newGoRoot + "/bin/go", newVersion: newVersion, oldVersion: oldVersion
+            )
+        )
+    }()
+
+    public static func toolchainPaths() throws -> ToolchainPaths { try generatedToolchain.get() }
+
+    private static func run(_ arguments: [String]) -> FixtureError? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        do {
+            try process.run()
+            process.waitUntilExit()
+        } catch {
+            return FixtureError(message: "cannot run \(arguments.joined(separator: " ")): \(error)")
+        }
+        guard process.terminationStatus == 0 else {
+            return FixtureError(message: "\(arguments.joined(separator: " ")) failed with status \(process.terminationStatus)")
+        }
+        return nil
+    }
+
     /// The go command for tests: `$PROX_TEST_GO`, else Go 1.23 from Debian's backports, else `go` on PATH.
     public static var goExecutable: String {
         if let go = ProcessInfo.processInfo.environment["PROX_TEST_GO"], !go.isEmpty { return go }
