@@ -66,6 +66,7 @@ public struct ProxAPI: Sendable {
         router.get("/api/caddy_versions") { _, _ in try await self.caddyVersions() }
         router.get("/api/platforms") { _, _ in try Self.platforms() }
         router.get("/api/toolchains") { _, _ in try await self.toolchainList() }
+        router.get("/api/agents") { _, _ in try await self.agentList() }
         router.post("/api/builds") { request, context in try await self.submit(request, context: context) }
         router.get("/api/builds") { request, _ in try await self.recentBuilds(request) }
         router.get("/api/builds/{id}") { _, context in try await self.build(context.parameters.require("id")) }
@@ -182,11 +183,13 @@ public struct ProxAPI: Sendable {
             let downloadable: [String]
             let downloaded: [String]
             let proxy_error: String?
+            /// Hub mode: the live agents the offer comes from.
+            let agents: [AgentView]?
         }
         guard let toolchains else {
             let listing = Listing(
                 default: settings.goVersion, pinned: settings.goVersion, downloads_allowed: false, host: ToolchainModule.hostTarget,
-                local: [], downloadable: [], downloaded: [], proxy_error: nil
+                local: [], downloadable: [], downloaded: [], proxy_error: nil, agents: nil
             )
             return try Self.json(Envelope(status_code: 200, result: listing))
         }
@@ -196,9 +199,39 @@ public struct ProxAPI: Sendable {
             default: offer.local.first?.toolchainName ?? settings.goVersion, pinned: offer.pinned?.toolchainName,
             downloads_allowed: offer.downloadsAllowed, host: ToolchainModule.hostTarget,
             local: offer.local.map(\.toolchainName), downloadable: names(offer.downloadable), downloaded: names(await toolchains.downloaded()),
-            proxy_error: await toolchains.proxyError()?.message
+            proxy_error: await toolchains.proxyError()?.message, agents: try await agentViews()?.filter(\.live)
         )
         return try Self.json(Envelope(status_code: 200, result: listing))
+    }
+
+    struct AgentView: Encodable {
+        let name: String
+        let live: Bool
+        let host: String
+        let slots: Int
+        let running: Int
+        let go: String
+        let toolchains: [String]
+        let downloads_allowed: Bool
+        let downloadable: [String]
+        let seen: Date
+    }
+
+    func agentViews() async throws -> [AgentView]? {
+        guard let agents = toolchains?.agents else { return nil }
+        let live = Set(await toolchains?.isLive() ?? [])
+        return await agents().map {
+            AgentView(
+                name: $0.name, live: live.contains($0.name), host: $0.host, slots: $0.slots, running: $0.running, go: $0.go,
+                toolchains: $0.toolchains, downloads_allowed: $0.download, downloadable: $0.downloadable.reversed(),
+                seen: Date(timeIntervalSince1970: Double($0.seen) / 1000)
+            )
+        }
+    }
+
+    /// Hub mode: every agent that has advertised itself, live or not; standalone: none.
+    func agentList() async throws -> Response {
+        try Self.json(Envelope(status_code: 200, result: try await agentViews() ?? []))
     }
 
     // MARK: - Builds

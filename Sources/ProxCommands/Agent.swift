@@ -23,18 +23,26 @@ public struct Agent: Sendable {
         try FileManager.default.createDirectory(atPath: buildDirectory, withIntermediateDirectories: true)
         let runner = GoToolchainRunner(
             configuration: .init(
-                goExecutable: configuration.goExecutable, goproxy: configuration.goproxy,
+                goExecutable: configuration.goExecutable, additionalGoExecutables: Array(configuration.goExecutables.dropFirst()),
+                toolchainDownload: configuration.toolchainDownload, goproxy: configuration.goproxy,
                 moduleCache: goRoot + "/mod", buildCache: goRoot + "/cache", workDirectory: buildDirectory + "/work",
                 timeout: configuration.buildTimeout
             )
         )
         let settings = try await runner.settings()
+        let locals = try await runner.localToolchains()
+        // Downloads need a local go that can switch toolchains (1.21 or newer).
+        let downloads = configuration.toolchainDownload && locals.contains { $0.version >= .release(21, 0) }
+        let inventory = ToolchainInventory(
+            proxy: try ModuleProxy(goproxy: configuration.goproxy), local: locals.map(\.version), downloadsAllowed: downloads
+        )
         let worker = RedisAgent(
             options: .init(
                 name: configuration.name, slots: configuration.simultaneousJobs, maxAttempts: configuration.maxAttempts,
                 lease: configuration.jobLease, shutdownTimeout: configuration.shutdownTimeout
             ),
-            goVersion: settings.goVersion, runner: runner,
+            goVersion: settings.goVersion, toolchains: locals.map(\.version.toolchainName), downloads: downloads,
+            downloadable: { await inventory.downloadable().map(\.toolchainName) }, runner: runner,
             delivery: HubUploader(hubURL: configuration.hubURL, pushToken: configuration.pushToken, timeout: .seconds(600)),
             redis: configuration.redis.configuration, workDirectory: buildDirectory, logger: logger
         )
@@ -46,7 +54,7 @@ public struct Agent: Sendable {
         }
         logger.info(
             "proxagent ready",
-            metadata: ["go": "\(settings.goVersion)", "hub": "\(configuration.hubURL)", "redis": "\(configuration.redis.configuration.address)"]
+            metadata: ["go": "\(locals.map(\.version.toolchainName).joined(separator: ","))", "toolchainDownload": "\(downloads)", "hub": "\(configuration.hubURL)", "redis": "\(configuration.redis.configuration.address)"]
         )
         return Agent(configuration: configuration, worker: worker, logger: logger)
     }

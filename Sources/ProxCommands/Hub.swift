@@ -54,6 +54,18 @@ public struct Hub: Sendable {
             let redis = RedisClient(configuration: configuration.redis.configuration, connections: 4, name: "hub", logger: logger)
             try await checkRedis(redis, logger: logger)
             let schema = RedisSchema()
+            // With live agents, builds use what they advertise; with none, the hub's own --go
+            // (or --go-version) and the proxy's toolchains, and the job waits for an agent.
+            let pinned = try configuration.goVersion.map(SettingValue.goVersion)
+            let fallback = ToolchainInventory(
+                proxy: proxy, local: [GoVersion(settings.goVersion)].compactMap { $0 }, downloadsAllowed: configuration.toolchainDownload,
+                pinned: pinned, ttl: configuration.resolveTTL
+            )
+            let agents = AgentToolchains(client: redis, schema: schema, fallback: fallback, pinned: pinned, proxy: configuration.goproxy)
+            toolchains = ToolchainStatus(
+                source: agents, downloaded: { [] }, proxyError: { await fallback.lastError }, agents: { await agents.agents() },
+                isLive: { await agents.liveAgents().map(\.name) }
+            )
             let relay = RedisLogRelay(client: redis, schema: schema, logger: logger)
             let fetcher = PeerArtifactFetcher(store: store, pushToken: configuration.pushToken, maxSize: configuration.cacheMaxSize, logger: logger)
             let service = RedisBuildService(

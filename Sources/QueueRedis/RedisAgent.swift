@@ -56,24 +56,34 @@ public final class RedisAgent: Service, Sendable {
     private enum StopReason { case lost, shutdown }
     private struct Running {
         let entry: String
+        let stream: String
         /// Cancels the build; nil until the build has started.
         var cancel: (@Sendable () -> Void)?
         var stopReason: StopReason?
     }
     private struct State {
         var running: [String: Running] = [:]
+        /// The job streams read: this agent's local toolchains', and with downloads every
+        /// stream a hub has queued to (``RedisSchema/streams``).
+        var streams: [String] = []
         var shuttingDown = false
         var completed = 0
     }
 
     public let options: Options
+    /// The default toolchain.
     public let goVersion: String
+    /// Every local toolchain, the default first.
+    public let toolchains: [String]
+    /// May download toolchains it lacks (it then takes jobs of every toolchain).
+    public let downloads: Bool
+    /// The toolchain versions its module proxy lists for this host (advertised to hubs).
+    private let downloadable: @Sendable () async -> [String]
     private let runner: any BuildRunner
     private let delivery: any ArtifactDelivery
     private let client: RedisClient
     private let fetcher: RedisConnection
     private let schema: RedisSchema
-    private let stream: String
     private let workDirectory: String
     private let logger: Logger
     private let state = Mutex(State())
@@ -81,17 +91,20 @@ public final class RedisAgent: Service, Sendable {
     private let slotFreedStream: AsyncStream<Void>
 
     public init(
-        options: Options, goVersion: String, runner: any BuildRunner, delivery: any ArtifactDelivery,
+        options: Options, goVersion: String, toolchains: [String] = [], downloads: Bool = false,
+        downloadable: @escaping @Sendable () async -> [String] = { [] }, runner: any BuildRunner, delivery: any ArtifactDelivery,
         redis: RedisConfiguration, schema: RedisSchema = RedisSchema(), workDirectory: String, logger: Logger
     ) {
         self.options = options
         self.goVersion = goVersion
+        self.toolchains = [goVersion] + toolchains.filter { $0 != goVersion }
+        self.downloads = downloads
+        self.downloadable = downloadable
         self.runner = runner
         self.delivery = delivery
         self.client = RedisClient(configuration: redis, connections: 2, name: "agent", logger: logger)
         self.fetcher = RedisConnection(configuration: redis, name: "agent.fetch", logger: logger)
         self.schema = schema
-        self.stream = schema.jobs(goVersion: goVersion)
         self.workDirectory = workDirectory
         var logger = logger
         logger[metadataKey: "agent"] = "\(options.name)"
@@ -103,14 +116,33 @@ public final class RedisAgent: Service, Sendable {
     /// this to fail early with a clear message.
     public func connect() async throws(RedisError) {
         try await client.connect()
-        try await createGroup()
+        try await refreshStreams()
+    }
+
+    /// True when a job planned with toolchain `version` can run here.
+    public func canBuild(_ version: String) -> Bool { toolchains.contains(version) || downloads }
+
+    /// The streams of this agent's local toolchains, plus, when it may download, every
+    /// stream a hub has queued to; each new one gets the consumer group.
+    private func refreshStreams() async throws(RedisError) {
+        var wanted = toolchains.map { schema.jobs(goVersion: $0) }
+        if downloads {
+            let known = try await client.send(["SMEMBERS", schema.streams]).array?.compactMap(\.string) ?? []
+            wanted += known.filter { $0.hasPrefix(schema.jobs(goVersion: "")) && !wanted.contains($0) }.sorted()
+        }
+        let current = state.withLock { $0.streams }
+        for stream in wanted where !current.contains(stream) { try await createGroup(stream) }
+        state.withLock { $0.streams = wanted }
     }
 
     /// Jobs finished here (succeeded or failed), for tests and logs.
     public var completedJobs: Int { state.withLock { $0.completed } }
 
     public func run() async throws {
-        logger.info("agent started", metadata: ["go": "\(goVersion)", "slots": "\(options.slots)", "stream": "\(stream)"])
+        logger.info(
+            "agent started",
+            metadata: ["go": "\(toolchains.joined(separator: ","))", "downloads": "\(downloads)", "slots": "\(options.slots)"]
+        )
         await withDiscardingTaskGroup { group in
             group.addTask { await self.heartbeats() }
             await withGracefulShutdownHandler {
@@ -141,13 +173,14 @@ public final class RedisAgent: Service, Sendable {
                     _ = await slotSignals.next()
                     continue
                 }
-                let entries: [(String, [String: String])]
+                let entries: [(stream: String, entry: String, fields: [String: String])]
                 do throws(RedisError) {
+                    try await refreshStreams()
                     entries = try await take(free)
                     backoff = .milliseconds(200)
                 } catch {
                     if error.message.contains("NOGROUP") {
-                        try? await createGroup()
+                        state.withLock { $0.streams = [] }  // made again by the next refresh
                     } else {
                         logger.warning("cannot take jobs: \(error.message)")
                         try? await Task.sleep(for: backoff)
@@ -155,7 +188,7 @@ public final class RedisAgent: Service, Sendable {
                     }
                     continue
                 }
-                for (entry, fields) in entries {
+                for (stream, entry, fields) in entries {
                     guard let id = fields["build"] else {
                         _ = try? await client.pipeline([["XACK", stream, RedisSchema.group, entry], ["XDEL", stream, entry]])
                         continue
@@ -164,12 +197,12 @@ public final class RedisAgent: Service, Sendable {
                     // renews it: the build is still running here.
                     let fresh = state.withLock { state -> Bool in
                         guard state.running[id] == nil else { return false }
-                        state.running[id] = Running(entry: entry)
+                        state.running[id] = Running(entry: entry, stream: stream)
                         return true
                     }
                     guard fresh else { continue }
                     jobs.addTask {
-                        await self.execute(id: id, entry: entry, fields: fields)
+                        await self.execute(id: id, entry: entry, stream: stream, fields: fields)
                         self.state.withLock { $0.running[id] = nil }
                         self.slotFreed.yield()
                     }
@@ -181,21 +214,24 @@ public final class RedisAgent: Service, Sendable {
     }
 
     /// Reclaimed jobs first (their lease ran out: oldest work first), then new ones.
-    private func take(_ count: Int) async throws(RedisError) -> [(String, [String: String])] {
-        var taken: [(String, [String: String])] = []
-        var cursor = "0-0"
-        for _ in 0..<10 where taken.count < count {
-            let reply = try await client.send([
-                "XAUTOCLAIM", stream, RedisSchema.group, options.name, RedisSchema.milliseconds(options.lease), cursor,
-                "COUNT", count - taken.count,
-            ])
-            guard let parts = reply.array, parts.count >= 2 else { break }
-            for item in parts[1].array ?? [] {
-                guard let entry = item.array, entry.count == 2, let id = entry[0].string else { continue }
-                taken.append((id, entry[1].fields))
+    private func take(_ count: Int) async throws(RedisError) -> [(stream: String, entry: String, fields: [String: String])] {
+        var taken: [(stream: String, entry: String, fields: [String: String])] = []
+        let streams = state.withLock { $0.streams }
+        for stream in streams where taken.count < count {
+            var cursor = "0-0"
+            for _ in 0..<10 where taken.count < count {
+                let reply = try await client.send([
+                    "XAUTOCLAIM", stream, RedisSchema.group, options.name, RedisSchema.milliseconds(options.lease), cursor,
+                    "COUNT", count - taken.count,
+                ])
+                guard let parts = reply.array, parts.count >= 2 else { break }
+                for item in parts[1].array ?? [] {
+                    guard let entry = item.array, entry.count == 2, let id = entry[0].string else { continue }
+                    taken.append((stream, id, entry[1].fields))
+                }
+                cursor = parts[0].string ?? "0-0"
+                if cursor == "0-0" { break }
             }
-            cursor = parts[0].string ?? "0-0"
-            if cursor == "0-0" { break }
         }
         if !taken.isEmpty {
             logger.notice("reclaimed jobs of an unresponsive agent", metadata: ["entries": "\(taken.map(\.0))"])
@@ -203,19 +239,23 @@ public final class RedisAgent: Service, Sendable {
         guard taken.count < count else { return taken }
         var read: [any RedisArgument] = ["XREADGROUP", "GROUP", RedisSchema.group, options.name, "COUNT", count - taken.count]
         if taken.isEmpty { read += ["BLOCK", RedisSchema.milliseconds(options.pollInterval)] }
-        read += ["STREAMS", stream, ">"]
+        guard !streams.isEmpty else {
+            try? await Task.sleep(for: options.pollInterval)
+            return taken
+        }
+        read += ["STREAMS"] + streams.map { $0 as any RedisArgument } + streams.map { _ in ">" as any RedisArgument }
         let reply = try await fetcher.send(read, timeout: options.pollInterval + .seconds(5))
         for streamReply in reply.array ?? [] {
-            guard let pair = streamReply.array, pair.count == 2 else { continue }
+            guard let pair = streamReply.array, pair.count == 2, let stream = pair[0].string else { continue }
             for item in pair[1].array ?? [] {
                 guard let entry = item.array, entry.count == 2, let id = entry[0].string else { continue }
-                taken.append((id, entry[1].fields))
+                taken.append((stream, id, entry[1].fields))
             }
         }
         return taken
     }
 
-    private func createGroup() async throws(RedisError) {
+    private func createGroup(_ stream: String) async throws(RedisError) {
         do throws(RedisError) {
             _ = try await client.send(["XGROUP", "CREATE", stream, RedisSchema.group, "0", "MKSTREAM"])
         } catch where error.kind == .server && error.message.hasPrefix("BUSYGROUP") {
@@ -225,14 +265,17 @@ public final class RedisAgent: Service, Sendable {
 
     // MARK: - One job
 
-    private func execute(id: String, entry: String, fields: [String: String]) async {
+    private func execute(id: String, entry: String, stream: String, fields: [String: String]) async {
         var logger = self.logger
         logger[metadataKey: "build"] = "\(id)"
         guard let text = fields["job"], let job = try? JSONDecoder.prox.decode(BuildJob.self, from: Data(text.utf8)), job.id == id,
-            job.build.settings.goVersion == goVersion
+            canBuild(job.build.settings.goVersion)
         else {
             logger.error("dropping an unreadable job entry", metadata: ["entry": "\(entry)"])
-            await record(id: id, entry: entry, .failure(ProxError(.internal, "the job in the queue could not be read by agent \(options.name)")), logger: logger)
+            await record(
+                id: id, entry: entry, stream: stream, .failure(ProxError(.internal, "the job in the queue could not be read by agent \(options.name)")),
+                logger: logger
+            )
             return
         }
         let now = RedisBuildService.milliseconds(Date())
@@ -271,10 +314,10 @@ public final class RedisAgent: Service, Sendable {
             return
         }
         if reason == .shutdown {
-            await handBack(id: id, entry: entry, logger: logger)
+            await handBack(id: id, entry: entry, stream: stream, logger: logger)
             return
         }
-        await record(id: id, entry: entry, outcome, logger: logger)
+        await record(id: id, entry: entry, stream: stream, outcome, logger: logger)
     }
 
     /// Builds, then delivers: the artifact's digest and hub URL, or the failure.
@@ -312,7 +355,7 @@ public final class RedisAgent: Service, Sendable {
 
     /// Records the result and acknowledges the job, retrying while Redis is unreachable
     /// (the heartbeat keeps the lease meanwhile).
-    private func record(id: String, entry: String, _ outcome: Result<(digest: String, size: Int64, origin: String), ProxError>, logger: Logger) async {
+    private func record(id: String, entry: String, stream: String, _ outcome: Result<(digest: String, size: Int64, origin: String), ProxError>, logger: Logger) async {
         let now = RedisBuildService.milliseconds(Date())
         var arguments: [any RedisArgument] = [
             schema.prefix, id, options.name, "", now, RedisSchema.seconds(schema.logTTL), RedisSchema.seconds(schema.recordTTL),
@@ -351,7 +394,7 @@ public final class RedisAgent: Service, Sendable {
         logger.error("gave up recording the result: Redis unreachable; the job will be reclaimed and run again")
     }
 
-    private func handBack(id: String, entry: String, logger: Logger) async {
+    private func handBack(id: String, entry: String, stream: String, logger: Logger) async {
         let now = RedisBuildService.milliseconds(Date())
         let reply = try? await client.eval(RedisScripts.handBack, [
             schema.prefix, id, options.name, stream, RedisSchema.group, entry, now, RedisSchema.milliseconds(options.lease) * 100,
@@ -364,16 +407,23 @@ public final class RedisAgent: Service, Sendable {
     private func heartbeats() async {
         let interval = options.lease / 3
         while !Task.isCancelled {
-            let claims = state.withLock { $0.running.map { ($0.key, $0.value.entry) } }
-            var arguments: [any RedisArgument] = [schema.prefix, options.name, stream, RedisSchema.group, RedisSchema.milliseconds(schema.markerTTL)]
-            for (id, entry) in claims { arguments += [id, entry] }
-            let status = #"{"go":"\#(goVersion)","slots":\#(options.slots),"running":\#(claims.count),"seen":\#(RedisBuildService.milliseconds(Date()))}"#
+            let claims = state.withLock { $0.running.map { (id: $0.key, entry: $0.value.entry, stream: $0.value.stream) } }
+            // One renewal per stream that has claims.
+            var commands: [[any RedisArgument]] = []
+            for stream in Set(claims.map(\.stream)).sorted() {
+                var arguments: [any RedisArgument] = [schema.prefix, options.name, stream, RedisSchema.group, RedisSchema.milliseconds(schema.markerTTL)]
+                for claim in claims where claim.stream == stream { arguments += [claim.id, claim.entry] }
+                commands.append(["EVAL", RedisScripts.heartbeat.source, 0] + arguments)
+            }
+            let advertisement = AgentAdvertisement(
+                name: options.name, slots: options.slots, running: claims.count, go: goVersion, toolchains: toolchains,
+                download: downloads, downloadable: downloads ? await downloadable() : [], seen: RedisBuildService.milliseconds(Date())
+            )
+            let status = (try? RedisBuildService.json(advertisement)) ?? "{}"
+            commands.append(["HSET", schema.agents, options.name, status])
             do throws(RedisError) {
-                let replies = try await client.pipeline([
-                    ["EVAL", RedisScripts.heartbeat.source, 0] + arguments,
-                    ["HSET", schema.agents, options.name, status],
-                ])
-                let lost = replies[0].array?.compactMap(\.string) ?? []
+                let replies = try await client.pipeline(commands)
+                let lost = replies.dropLast().flatMap { $0.array?.compactMap(\.string) ?? [] }
                 let stopped = state.withLock { state -> [@Sendable () -> Void] in
                     lost.compactMap { id in
                         // A job whose start has not been recorded yet is not lost.

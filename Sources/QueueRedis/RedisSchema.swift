@@ -4,14 +4,15 @@
 ///
 /// | Key | Type | Holds |
 /// | --- | --- | --- |
-/// | `jobs:<go version>` | stream, group `agents` | one entry per queued build: `build` (id), `job` (JSON ``BuildJob``); acknowledged and deleted when the build's result is recorded |
+/// | `jobs:<go version>` | stream, group `agents` | one entry per queued build of that toolchain: `build` (id), `job` (JSON ``BuildJob``); acknowledged and deleted when the build's result is recorded |
+/// | `streams` | set | every `jobs:<go version>` stream a hub has queued to: agents that may download toolchains read them all |
 /// | `build:<id>` | hash | the build's record: `key`, `build` (JSON), `state`, `worker`, `attempts`, `created`/`started`/`finished` (ms), `error` (JSON), `digest`, `size`, `origin` (hub holding the artifact), `lines`, `entry` |
 /// | `log:<id>` | stream | one entry per log line (`seq`, `event` JSON), then `end` = final state |
 /// | `inflight:<cache key>` | string, with expiry | the id of the live build for that key (coalescing across hubs) |
 /// | `alias:<id>` | string | a client-chosen `job_id` that joined another build |
 /// | `active` | hash | id → cache key of every queued or running build (hubs renew their markers) |
 /// | `recent` | sorted set | ids by creation time, for `/api/builds` |
-/// | `agents` | hash | agent name → JSON status (slots, Go version, last seen) |
+/// | `agents` | hash | agent name → JSON ``AgentAdvertisement`` (slots, running, toolchains, downloads, last seen) |
 /// | `wake:<relay>` | stream | wakes a hub's log relay when its set of watched logs changes |
 public struct RedisSchema: Sendable, Equatable {
     public var prefix: String
@@ -48,6 +49,7 @@ public struct RedisSchema: Sendable, Equatable {
     public var active: String { prefix + "active" }
     public var recent: String { prefix + "recent" }
     public var agents: String { prefix + "agents" }
+    public var streams: String { prefix + "streams" }
     public func wake(_ relay: String) -> String { prefix + "wake:" + relay }
 
     static func milliseconds(_ duration: Duration) -> Int64 {
@@ -142,6 +144,7 @@ enum RedisScripts {
             redis.call('SET', p .. 'inflight:' .. key, id, 'PX', markerTTL)
             redis.call('HSET', p .. 'active', id, key)
             local entry = redis.call('XADD', stream, '*', 'build', id, 'job', ARGV[11])
+            redis.call('SADD', p .. 'streams', stream)
             redis.call('HSET', b, 'entry', entry)
             return {'created', id}
             """
