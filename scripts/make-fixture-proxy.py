@@ -296,6 +296,15 @@ MODULES = [
     ("github.com/proxfixture/multi", "v1.0.0", multi_files()),
 ]
 
+# Untagged commits: (module path, pseudo-version, files, branch names). As on
+# proxy.golang.org, a pseudo-version is not in @v/list, and @v/<branch>.info names it.
+HELLO_MASTER = "v0.2.1-0.20240102030405-abcdefabcdef"
+REVISIONS = [
+    (HELLO, HELLO_MASTER,
+     plugin_files(HELLO, "hello", ["http.handlers.hello", "http.handlers.hello_master"], value='"master"'),
+     ["master"]),
+]
+
 # (package path, module path, module IDs, downloads) for packages.json; helper is a library.
 PACKAGES = [
     (HELLO, HELLO, ["http.handlers.hello"], 4200),
@@ -401,6 +410,13 @@ def main(argv):
         versions_by_module.setdefault(path, []).append(version)
     for path, versions in versions_by_module.items():
         write_module_index(proxy_dir, path, versions)
+    for path, version, files, branches in REVISIONS:
+        write_module_version(proxy_dir, path, version, files)
+        stamp = version.split("-")[-2].split(".")[-1]
+        time = f"{stamp[0:4]}-{stamp[4:6]}-{stamp[6:8]}T{stamp[8:10]}:{stamp[10:12]}:{stamp[12:14]}Z"
+        for branch in branches:
+            write_file(os.path.join(proxy_dir, escape(path), "@v", escape(branch) + ".info"),
+                       json.dumps({"Version": version, "Time": time}, separators=(",", ":")))
 
     write_file(os.path.join(outdir, "packages.json"), packages_json())
     print(proxy_dir)

@@ -4,15 +4,23 @@ public struct BuildRequest: Hashable, Sendable, Codable {
     public static let maxPlugins = 64
 
     public var platform: Platform
-    /// An exact Caddy version, or nil for the newest release.
+    /// An exact Caddy version, or nil for the newest release (or ``caddyRevision``).
     public var caddyVersion: SemanticVersion?
+    /// A branch or commit of Caddy (`master`), resolved to its pseudo-version like a plugin's.
+    public var caddyRevision: String?
     /// Plugins, de-duplicated, in the order given.
     public var plugins: [ModuleSpec]
 
-    public init(platform: Platform, caddyVersion: SemanticVersion? = nil, plugins: [ModuleSpec] = []) {
+    public init(platform: Platform, caddyVersion: SemanticVersion? = nil, caddyRevision: String? = nil, plugins: [ModuleSpec] = []) {
         self.platform = platform
         self.caddyVersion = caddyVersion
+        self.caddyRevision = caddyRevision
         self.plugins = plugins
+    }
+
+    /// Caddy as a module spec: the version, the revision, or neither (latest).
+    public var caddySpec: ModuleSpec {
+        get throws(ProxError) { try ModuleSpec(path: Self.caddyModulePath, version: caddyVersion, revision: caddyRevision) }
     }
 
     /// What a request may ask for, set by the operator.
@@ -30,10 +38,11 @@ public struct BuildRequest: Hashable, Sendable, Codable {
         version: String?, caddyVersion: String?, policy: Policy
     ) throws(ProxError) {
         let platform = try Platform(os: os ?? "", arch: arch ?? "", arm: arm)
-        var caddy: [(source: String, version: SemanticVersion)] = []
+        var caddy: [(source: String, version: SemanticVersion?, revision: String?)] = []
         for (name, value) in [("version", version), ("caddy_version", caddyVersion)] {
-            guard let value, let parsed = try ModuleSpec.parseVersion(value, of: "Caddy (\(name)=)") else { continue }
-            caddy.append((name, parsed))
+            guard let value else { continue }
+            let parsed = try ModuleSpec.parseQuery(value, of: "Caddy (\(name)=)")
+            if parsed.version != nil || parsed.revision != nil { caddy.append((name, parsed.version, parsed.revision)) }
         }
         guard packages.count <= Self.maxPlugins else {
             throw .invalid("too many packages (\(packages.count)): at most \(Self.maxPlugins) p= values per build")
@@ -45,7 +54,7 @@ public struct BuildRequest: Hashable, Sendable, Codable {
                 guard spec.path == Self.caddyModulePath, spec.replacement == nil else {
                     throw .invalid("p=\(Platform.quoted(text)): Caddy can only be pinned as p=\(Self.caddyModulePath)@vX.Y.Z")
                 }
-                if let v = spec.version { caddy.append(("p=\(Self.caddyModulePath)", v)) }
+                if spec.version != nil || spec.revision != nil { caddy.append(("p=\(Self.caddyModulePath)", spec.version, spec.revision)) }
                 continue
             }
             if spec.replacement != nil, !policy.allowReplacements {
@@ -59,11 +68,14 @@ public struct BuildRequest: Hashable, Sendable, Codable {
             }
             plugins.append(spec)
         }
-        if let first = caddy.first, let other = caddy.first(where: { $0.version != first.version }) {
+        func shown(_ c: (source: String, version: SemanticVersion?, revision: String?)) -> String {
+            c.version?.description ?? c.revision ?? "latest"
+        }
+        if let first = caddy.first, let other = caddy.first(where: { shown($0) != shown(first) }) {
             throw .invalid(
-                "conflicting Caddy versions: \(first.source) says \(first.version) but \(other.source) says \(other.version); send one"
+                "conflicting Caddy versions: \(first.source) says \(shown(first)) but \(other.source) says \(shown(other)); send one"
             )
         }
-        self.init(platform: platform, caddyVersion: caddy.first?.version, plugins: plugins)
+        self.init(platform: platform, caddyVersion: caddy.first?.version, caddyRevision: caddy.first?.revision, plugins: plugins)
     }
 }

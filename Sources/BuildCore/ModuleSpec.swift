@@ -3,8 +3,11 @@
 public struct ModuleSpec: Hashable, Sendable, Codable, CustomStringConvertible {
     /// The Go package (or module) path to import.
     public let path: String
-    /// An exact version (`v1.2.3`, a pseudo-version), or nil for the latest release.
+    /// An exact version (`v1.2.3`, a pseudo-version), or nil for the latest release (or ``revision``).
     public let version: SemanticVersion?
+    /// A branch name or commit hash (`master`, `a1b2c3d`), as xcaddy accepts: resolved to
+    /// its exact pseudo-version through the module proxy's `.info` before the cache key.
+    public let revision: String?
     public let replacement: Replacement?
 
     /// `go mod edit -replace path=module@version`: only module paths, never filesystem paths.
@@ -20,11 +23,17 @@ public struct ModuleSpec: Hashable, Sendable, Codable, CustomStringConvertible {
         }
     }
 
-    public init(path: String, version: SemanticVersion? = nil, replacement: Replacement? = nil) throws(ProxError) {
+    public init(path: String, version: SemanticVersion? = nil, revision: String? = nil, replacement: Replacement? = nil) throws(ProxError) {
         try Self.validateModulePath(path, role: "module path")
         if let replacement { try Self.validateModulePath(replacement.path, role: "replacement") }
+        if let revision {
+            guard version == nil, Self.isRevision(revision) else {
+                throw .invalid("bad branch or commit \(Platform.quoted(revision)) for \(Platform.quoted(path))")
+            }
+        }
         self.path = path
         self.version = version
+        self.revision = revision
         self.replacement = replacement
     }
 
@@ -42,12 +51,12 @@ public struct ModuleSpec: Hashable, Sendable, Codable, CustomStringConvertible {
             try Self.validateModulePath(String(left))  // explains what to send instead of a URL
         }
         var path = left
-        var version: SemanticVersion?
+        var query: (version: SemanticVersion?, revision: String?) = (nil, nil)
         if let at = left.lastIndex(of: "@") {
             path = left[..<at]
-            version = try Self.parseVersion(String(left[left.index(after: at)...]), of: String(path))
+            query = try Self.parseQuery(String(left[left.index(after: at)...]), of: String(path))
         }
-        try self.init(path: String(path), version: version, replacement: replacement)
+        try self.init(path: String(path), version: query.version, revision: query.revision, replacement: replacement)
     }
 
     /// The import path with semantic import versioning applied, as xcaddy does: a pinned
@@ -63,8 +72,40 @@ public struct ModuleSpec: Hashable, Sendable, Codable, CustomStringConvertible {
     public var description: String {
         var text = path
         if let version { text += "@\(version)" }
+        if let revision { text += "@\(revision)" }
         if let replacement { text += "=\(replacement)" }
         return text
+    }
+
+    /// Parses what may follow `@` in a request: empty or `latest` (the newest release), a
+    /// semantic version, or a branch name or commit hash (a revision).
+    public static func parseQuery(_ text: String, of path: String) throws(ProxError) -> (version: SemanticVersion?, revision: String?) {
+        if text.isEmpty || text == "latest" { return (nil, nil) }
+        if let v = SemanticVersion(normalizing: text) { return (v, nil) }
+        if isRevision(text) { return (nil, text) }
+        throw .invalid(
+            "bad version \(Platform.quoted(text)) for \(Platform.quoted(path)): send a semantic version such as v1.2.3, "
+                + "a Go pseudo-version (v0.0.0-20240102150405-abcdef123456), latest, or a branch name or commit hash (master, a1b2c3d)"
+        )
+    }
+
+    /// A branch name or commit hash the module proxy can resolve: 1 to 100 of
+    /// `A-Z a-z 0-9 . _ -`, starting with a letter or digit, no `..`, not ending with a dot,
+    /// and not something that looks like a mistyped version (`v1`, `v2.8`, `1.2.3.4`), nor
+    /// one of the go command's own queries (`upgrade`, `patch`). A commit hash of 7 to 40
+    /// hexadecimal digits is always one.
+    public static func isRevision(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard (1...100).contains(bytes.count), !text.contains(".."), bytes.last != UInt8(ascii: ".") else { return false }
+        guard bytes.allSatisfy({ $0 < 0x80 && (Character(Unicode.Scalar($0)).isASCIIAlphanumeric || $0 == 0x2E || $0 == 0x5F || $0 == 0x2D) }),
+            Character(Unicode.Scalar(bytes[0])).isASCIIAlphanumeric
+        else { return false }
+        if (7...40).contains(bytes.count), bytes.allSatisfy({ Character(Unicode.Scalar($0)).isHexDigit }) { return true }
+        if ["latest", "upgrade", "patch", "none"].contains(text) { return false }
+        let first = bytes[0], second = bytes.count > 1 ? bytes[1] : 0
+        if first == UInt8(ascii: "v"), (0x30...0x39).contains(second) || text.contains(".") { return false }
+        if (0x30...0x39).contains(first), text.contains(".") { return false }
+        return true
     }
 
     /// Parses a version as clients send it: empty or `latest` mean "the newest release".

@@ -6,6 +6,8 @@ import Foundation
 /// - An absent version (or `latest`) is the highest *release* in `@v/list`; pre-releases
 ///   are used only when asked for exactly. A module with no tags resolves through `@latest`.
 /// - A pinned version is checked to exist (`@v/<v>.info`).
+/// - A branch or commit (`@master`, `@a1b2c3d`) is resolved to the exact version the proxy
+///   names for it (`@v/master.info`: a pseudo-version), and re-resolved after ``ttl``.
 /// - A package path that is not itself a module is looked up at each shorter prefix until
 ///   a module is found, as `go get` does.
 /// - Answers are cached for ``ttl``; failures are not cached.
@@ -31,7 +33,7 @@ public actor VersionResolver {
     /// Resolves every version in `request`, building with `settings`; with a toolchain
     /// source, `settings.goVersion` is replaced by the toolchain chosen for this build.
     public func resolve(_ request: BuildRequest, settings: BuildSettings) async throws(ProxError) -> ResolvedBuild {
-        let caddy = try await resolve(ModuleSpec(path: BuildRequest.caddyModulePath, version: request.caddyVersion))
+        let caddy = try await resolve(request.caddySpec)
         var plugins: [ResolvedModule] = []
         for spec in request.plugins {
             plugins.append(try await resolve(spec))
@@ -94,13 +96,13 @@ public actor VersionResolver {
     /// Resolves one module spec to an exact version.
     public func resolve(_ spec: ModuleSpec) async throws(ProxError) -> ResolvedModule {
         let path = spec.versionedPath
-        let cacheKey = "\(path)@\(spec.version?.description ?? "latest")"
+        let cacheKey = "\(path)@\(spec.version?.description ?? spec.revision.map { "rev:" + $0 } ?? "latest")"
         if let hit = cache[cacheKey], hit.expires > clock.now {
             return ResolvedModule(path: hit.value.path, module: hit.value.module, version: hit.value.version, replacement: spec.replacement)
         }
         var candidate = path
         while true {
-            if let version = try await lookup(module: candidate, version: spec.version) {
+            if let version = try await lookup(module: candidate, version: spec.version, revision: spec.revision) {
                 let resolved = ResolvedModule(path: path, module: candidate, version: version, replacement: spec.replacement)
                 cache[cacheKey] = (clock.now.advanced(by: ttl), resolved)
                 if cache.count > 10_000 { cache.removeAll() }
@@ -112,11 +114,22 @@ public actor VersionResolver {
         if let v = spec.version {
             throw ProxError(.moduleNotFound, "\(path)@\(v) was not found through the module proxy: check the path and that the version is tagged")
         }
+        if let r = spec.revision {
+            throw ProxError(.moduleNotFound, "\(path)@\(r) was not found through the module proxy: check the path and that the branch or commit exists")
+        }
         throw ProxError(.moduleNotFound, "\(path) was not found through the module proxy: check the package path")
     }
 
     /// The exact version of `module` (nil if the proxy does not know the module/version).
-    private func lookup(module: String, version: SemanticVersion?) async throws(ProxError) -> SemanticVersion? {
+    private func lookup(module: String, version: SemanticVersion?, revision: String?) async throws(ProxError) -> SemanticVersion? {
+        if let revision {
+            // proxy.golang.org answers a branch's or commit's .info with its pseudo-version (or tag).
+            guard let info = try await proxy.info(module: module, version: revision) else { return nil }
+            guard let exact = SemanticVersion(info) else {
+                throw ProxError(.upstreamUnavailable, "module proxy resolved \(module)@\(revision) to the unreadable version \(Platform.quoted(info))")
+            }
+            return exact
+        }
         if let version {
             guard let info = try await proxy.info(module: module, version: version.description) else { return nil }
             return SemanticVersion(info) ?? version

@@ -119,7 +119,7 @@ struct BuildRequestTests {
 
     @Test("a bad Caddy version is an invalid request")
     func badCaddyVersion() {
-        for (version, caddyVersion) in [("master", nil), (nil, "v2"), ("v2.8", nil)] as [(String?, String?)] {
+        for (version, caddyVersion) in [("v2.x", nil), (nil, "v2"), ("v2.8", nil), ("-master", nil)] as [(String?, String?)] {
             let error = #expect(throws: ProxError.self) { try Self.request(version: version, caddyVersion: caddyVersion) }
             #expect(error?.kind == .invalidRequest)
             #expect(error?.message.contains("bad version") == true)

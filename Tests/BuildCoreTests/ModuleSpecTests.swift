@@ -119,12 +119,15 @@ struct ModuleSpecTests {
         BadInput(input: "GitHub.com/foo/bar", mentions: ["domain must be lower case"]),
         BadInput(input: "-github.com/foo", mentions: ["domain must be lower case"]),
         BadInput(input: "git_hub.com/foo", mentions: ["domain must be lower case"]),
-        // Versions: branch names, short and malformed versions.
-        BadInput(input: "github.com/foo/bar@master", mentions: ["bad version \"master\"", "v1.2.3", "branch names and commit hashes are not accepted"]),
+        // Versions: short and malformed versions, and names no branch or commit can have.
+        BadInput(input: "github.com/foo/bar@-master", mentions: ["bad version \"-master\"", "v1.2.3", "branch name or commit hash"]),
+        BadInput(input: "github.com/foo/bar@feature/x", mentions: ["bad version"]),
+        BadInput(input: "github.com/foo/bar@v2.x", mentions: ["bad version \"v2.x\""]),
+        BadInput(input: "github.com/foo/bar@upgrade", mentions: ["bad version \"upgrade\""]),
         BadInput(input: "github.com/foo/bar@v1", mentions: ["bad version \"v1\"", "such as v1.2.3"]),
         BadInput(input: "github.com/foo/bar@1.2.3.4", mentions: ["bad version \"1.2.3.4\"", "such as v1.2.3"]),
         BadInput(input: "github.com/foo/bar@v01.2.3", mentions: ["bad version \"v01.2.3\"", "such as v1.2.3"]),
-        BadInput(input: "github.com/foo/bar@abcdef1", mentions: ["bad version", "pseudo-version"]),
+        BadInput(input: "github.com/foo/bar@abc..def", mentions: ["bad version", "pseudo-version"]),
         // Filesystem replacements.
         BadInput(input: "github.com/foo/bar=/tmp/x", mentions: ["is a filesystem path", "only module replacements"]),
         BadInput(input: "github.com/foo/bar=./x", mentions: ["is a filesystem path", "path=other/module@v1.2.3"]),
@@ -176,5 +179,33 @@ struct ModuleSpecTests {
     func codable() throws {
         let spec = try ModuleSpec(parsing: "github.com/proxfixture/hello@v0.1.0=github.com/proxfork/hello@v0.1.1")
         #expect(try JSONDecoder().decode(ModuleSpec.self, from: JSONEncoder().encode(spec)) == spec)
+    }
+}
+
+@Suite("Branches and commits (revisions)")
+struct RevisionSpecTests {
+    @Test("a branch or a commit is a revision, kept as given until the proxy resolves it", arguments: [
+        ("github.com/foo/bar@master", "master"), ("github.com/foo/bar@a1b2c3d", "a1b2c3d"), ("github.com/foo/bar@release-2.x", "release-2.x"),
+        ("github.com/foo/bar@1a2b3c4d5e6f", "1a2b3c4d5e6f"), ("github.com/foo/bar@main_v2", "main_v2"),
+    ])
+    func revisions(input: String, revision: String) throws {
+        let spec = try ModuleSpec(parsing: input)
+        #expect(spec.revision == revision)
+        #expect(spec.version == nil)
+        #expect(spec.description == input)
+        #expect(spec.versionedPath == spec.path)
+    }
+
+    @Test("Caddy may be asked for at a branch; two different ones conflict")
+    func caddyRevision() throws {
+        let request = try BuildRequest(os: "linux", arch: "amd64", arm: nil, packages: [], version: "master", caddyVersion: nil, policy: .init())
+        #expect(request.caddyRevision == "master")
+        #expect(request.caddyVersion == nil)
+        #expect(throws: ProxError.self) {
+            try BuildRequest(
+                os: "linux", arch: "amd64", arm: nil, packages: ["github.com/caddyserver/caddy/v2@v2.8.4"], version: "master", caddyVersion: nil,
+                policy: .init()
+            )
+        }
     }
 }

@@ -20,7 +20,7 @@ import Testing
         ("os=linux&arch=amd64&p=github.com%2Fproxfixture%2F%60id%60", "contains"),
         ("os=linux&arch=amd64&p=github.com%2F..%2Fetc", "\"..\""),
         ("os=linux&arch=amd64&p=proxfixture%2Fhello", "no domain"),
-        ("os=linux&arch=amd64&p=github.com%2Fproxfixture%2Fhello%40master", "bad version"),
+        ("os=linux&arch=amd64&p=github.com%2Fproxfixture%2Fhello%40-master", "bad version"),
         ("os=linux&arch=amd64&p=github.com%2Fproxfixture%2Fhello%40v1", "bad version"),
         ("os=linux&arch=amd64&version=v2.8", "bad version"),
         ("os=linux&arch=amd64&version=v2.8.4&caddy_version=v2.7.6", "conflicting Caddy versions"),
