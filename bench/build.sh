@@ -12,6 +12,14 @@
 # wall time of `curl` downloading /api/download (resolve, build, hash, commit, serve);
 # the direct time is the wall time of go-direct.sh. Medians of PROX_BENCH_COLD (2) cold
 # and PROX_BENCH_WARM (3) warm runs; --smoke runs each once.
+#
+# Toolchain phases (standalone only; skipped when Debian's golang-1.22-go is missing):
+# the host go is go1.22 and the build is fixture Caddy v2.10.0, whose go.mod needs
+# go 1.23.0, so proxhub downloads go1.23.5 (Debian's 1.23 made into golang.org/toolchain
+# by scripts/make-toolchain-module.py) through the file:// proxy. "toolchain-first": empty
+# Go caches, download included; "toolchain-next": the same build again with the toolchain
+# and build cache in place (empty artifact cache). The direct reference is go-direct.sh
+# with the same go1.22 and GOTOOLCHAIN=go1.23.5, from the same empty and then warm caches.
 
 source "$(dirname "$0")/lib.sh"
 need redis-server "apt-get install -y redis-server"
@@ -82,6 +90,35 @@ for ((i = 1; i <= WARM; i++)); do
     log "warm round $i/$WARM"
     direct warm; standalone warm; hub warm
 done
+
+OLD_GO=${PROX_BENCH_OLD_GO:-/usr/lib/go-1.22/bin/go}
+NEW_GOROOT=${PROX_BENCH_NEW_GOROOT:-/usr/lib/go-1.23}
+if [ -x "$OLD_GO" ] && [ -x "$NEW_GOROOT/bin/go" ]; then
+    log "toolchain phases: host $("$OLD_GO" env GOVERSION), downloading $(head -n1 "$NEW_GOROOT/VERSION")"
+    python3 "$ROOT/scripts/make-fixture-proxy.py" --go-versions "$TMP/tcfixture" >/dev/null
+    python3 "$ROOT/scripts/make-toolchain-module.py" "$NEW_GOROOT" "$TMP/tcfixture/proxy" >/dev/null
+    TC_TOOLCHAIN=$(head -n1 "$NEW_GOROOT/VERSION")
+    TC_QUERY="/api/download?os=linux&arch=amd64&version=v2.10.0"
+    for p in "${PLUGINS[@]}"; do TC_QUERY+="&p=$p"; done
+    for phase in toolchain-first toolchain-next; do
+        [ "$phase" = toolchain-first ] && rm -rf "$TMP/tc-direct-go" "$TMP/tc-standalone"
+        start=$(now_ns)
+        DIRECT_GOTOOLCHAIN=$TC_TOOLCHAIN bash "$BENCH_DIR/go-direct.sh" "$OLD_GO" "file://$TMP/tcfixture/proxy" "$TMP/tc-direct-go" \
+            "$TMP/tc-direct.bin" v2.10.0 "${PLUGINS[@]}"
+        echo "direct $phase $(seconds_since "$start")" | tee -a "$TMP/results" >&2
+        rm -rf "$TMP/tc-standalone/cache"
+        mkdir -p "$TMP/tc-standalone"
+        PROXHUB_GO=$OLD_GO start_proxhub "$TMP/tc-standalone" "$PORT" "$TMP/tcfixture"
+        start=$(now_ns)
+        curl -fsS -D "$TMP/tc-headers" -o "$TMP/tc-standalone.bin" "http://127.0.0.1:$PORT$TC_QUERY" || die "$phase: the download failed"
+        echo "standalone $phase $(seconds_since "$start")" | tee -a "$TMP/results" >&2
+        grep -qi "^x-prox-go-version: $TC_TOOLCHAIN" "$TMP/tc-headers" || die "$phase: not built with $TC_TOOLCHAIN: $(cat "$TMP/tc-headers")"
+        stop_pid "$PROXHUB_PID"
+    done
+    cmp -s "$TMP/tc-direct.bin" "$TMP/tc-standalone.bin" && TC_IDENTICAL=yes || TC_IDENTICAL=no
+else
+    log "toolchain phases skipped: $OLD_GO or $NEW_GOROOT/bin/go is missing (apt-get install golang-1.22-go golang-1.23-go)"
+fi
 IDENTICAL=no
 cmp -s "$TMP/direct.bin" "$TMP/standalone.bin" && cmp -s "$TMP/direct.bin" "$TMP/hub.bin" && IDENTICAL=yes
 chmod +x "$TMP/hub.bin"
@@ -90,6 +127,7 @@ chmod +x "$TMP/hub.bin"
 echo
 machine_line
 echo "module set: caddy v2.8.4 + ${PLUGINS[*]}; the three binaries byte-identical: $IDENTICAL"
+[ -n "${TC_IDENTICAL:-}" ] && echo "toolchain phases: caddy v2.10.0 + the same plugins, host go1.22 downloading ${TC_TOOLCHAIN}; direct and proxhub binaries byte-identical: $TC_IDENTICAL"
 python3 - "$TMP/results" "$COLD" "$WARM" <<'EOF'
 import statistics, sys
 times = {}
@@ -107,4 +145,10 @@ for phase in ("cold", "warm"):
         cells.append(f"{t:>10.2f} {t / d:>6.2f} {'yes' if t <= 1.05 * d + 0.5 else 'NO':>4}")
     runs = "; ".join(f"{m} " + ",".join(f"{x:.2f}" for x in times[(m, phase)]) for m in ("direct", "standalone", "hub"))
     print(f"{phase:<6} {d:>8.2f} {cells[0]} {cells[1]}   {runs}")
+for phase in ("toolchain-first", "toolchain-next"):
+    if ("direct", phase) not in times:
+        continue
+    d = statistics.median(times[("direct", phase)])
+    t = statistics.median(times[("standalone", phase)])
+    print(f"{phase:<16} direct {d:>7.2f}  standalone {t:>7.2f}  ratio {t / d:>5.2f}  met {'yes' if t <= 1.05 * d + 0.5 else 'NO'}")
 EOF

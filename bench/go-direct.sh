@@ -6,6 +6,8 @@
 #
 # GOROOT_DIR holds the module cache (mod/), build cache (cache/) and GOPATH (gopath/),
 # as proxhub's <data>/go does. A fresh work directory is made and removed per run.
+# DIRECT_GOTOOLCHAIN (default local) is passed as GOTOOLCHAIN: goX.Y.Z makes GO download
+# that toolchain through GOPROXY and switch to it, as proxhub does.
 set -euo pipefail
 GO=$1 PROXY=$2 GODIR=$3 OUTPUT=$4 CADDY_VERSION=$5
 shift 5
@@ -13,7 +15,7 @@ CADDY=github.com/caddyserver/caddy/v2
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/go-direct.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 export GOPROXY=$PROXY GOMODCACHE=$GODIR/mod GOCACHE=$GODIR/cache GOPATH=$GODIR/gopath
-export GOFLAGS=-mod=mod GOTOOLCHAIN=local GOENV=off GOTELEMETRY=off CGO_ENABLED=0 GOSUMDB=off LANG=C.UTF-8
+export GOFLAGS=-mod=mod GOTOOLCHAIN=${DIRECT_GOTOOLCHAIN:-local} GOENV=off GOTELEMETRY=off CGO_ENABLED=0 GOSUMDB=off LANG=C.UTF-8
 {
     echo "package main"
     echo

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Prox needs on Debian 12 (bookworm): Go 1.23 from bookworm-backports (else
-# Debian's golang-go), Redis and hiredis, SQLite headers, Python 3, curl, git; and for the
+# Debian's golang-go) and Go 1.22 beside it (the toolchain tests build on go1.22 and download
+# go1.23 as a toolchain module made from the 1.23 package), Redis and hiredis, SQLite headers, Python 3, curl, git; and for the
 # browser tests Chromium, chromedriver and Selenium (from PyPI, into the virtual environment
 # $PROX_VENV, default ./.venv).
 #
@@ -113,7 +114,7 @@ if command -v apt-get >/dev/null 2>&1; then
         installed "$p" || missing+=("$p")
     done
     need_go=1
-    if installed golang-1.23-go; then need_go=0; fi
+    if installed golang-1.23-go && installed golang-1.22-go; then need_go=0; fi
 
     # Keep package scripts from starting services (redis-server's would) during the
     # install: a temporary policy-rc.d that refuses every action, unless one exists.
@@ -134,13 +135,14 @@ if command -v apt-get >/dev/null 2>&1; then
     fi
 
     if [ "$need_go" = 0 ]; then
-        say "already installed: golang-1.23-go"
-    elif installable golang-1.23-go && as_root apt-get install -y --no-install-recommends golang-1.23-go; then
-        say "installed golang-1.23-go"
+        say "already installed: golang-1.23-go golang-1.22-go"
+    elif installable golang-1.23-go && installable golang-1.22-go &&
+        as_root apt-get install -y --no-install-recommends golang-1.23-go golang-1.22-go; then
+        say "installed golang-1.23-go golang-1.22-go"
     elif installed golang-go; then
-        warn "golang-1.23-go cannot be installed here; using Debian's golang-go, already installed"
+        warn "golang-1.23-go and golang-1.22-go cannot be installed here (the toolchain tests need both); using Debian's golang-go, already installed"
     else
-        warn "golang-1.23-go cannot be installed here; falling back to Debian's golang-go"
+        warn "golang-1.23-go and golang-1.22-go cannot be installed here (the toolchain tests need both); falling back to Debian's golang-go"
         as_root apt-get install -y --no-install-recommends golang-go
     fi
 

@@ -235,7 +235,11 @@ export class BuildView {
       this.$("artifact-size").textContent = formatSize(a.size);
       this.$("artifact-sha256").textContent = a.sha256;
       this.$("resolved-caddy").textContent = record.caddy_version;
-      this.$("resolved-go").textContent = record.go_version;
+      const tc = record.toolchain;
+      this.$("resolved-go").textContent = record.go_version + (tc
+        ? ` (${tc.source === "download" ? "downloaded through the module proxy" : "local"}`
+          + (tc.needed_by ? `; ${tc.needed_by} needs ${tc.needs}` : "") + ")"
+        : "");
       const plugins = this.$("resolved-plugins");
       plugins.replaceChildren();
       for (const p of record.plugins || []) {
