@@ -11,7 +11,9 @@ Standard library only.
 --go-versions adds the Caddy releases that need a particular Go (the toolchain tests):
 v2.10.0, whose go.mod says `go 1.23.0` (so it is the latest release there), and v2.6.2
 (`go 1.22`), whose standard modules import github.com/proxfixture/quicgo, a module that
-refuses to compile with Go 1.23 or newer, as quic-go did with new Go releases.
+refuses to compile with Go 1.23 or newer, as quic-go did with new Go releases; and the
+plugin github.com/proxfixture/needsnew (go 1.21), whose dependency
+github.com/proxfixture/newdep says `go 1.23.0`: only the dependency needs the newer Go.
 """
 
 import io
@@ -204,6 +206,8 @@ def caddy_files(release_number, go="1.21", requires=(), extra_files=None):
 
 
 QUICGO = "github.com/proxfixture/quicgo"
+NEWDEP = "github.com/proxfixture/newdep"
+NEEDSNEW = "github.com/proxfixture/needsnew"
 
 # Like quic-go before it supported a new Go: a file built only by Go 1.23 and newer that
 # does not compile, so the module builds with Go 1.22 and fails with any newer Go.
@@ -224,18 +228,31 @@ QUICGO_FILES = {
 }
 
 # Caddy releases tied to a Go version (--go-versions).
-GO_VERSION_MODULES = [
-    (CADDY, "v2.10.0", caddy_files(10, go="1.23.0")),
-    (CADDY, "v2.6.2", caddy_files(0, go="1.22", requires=[(QUICGO, "v0.1.0")], extra_files={
-        "modules/standard/quic.go": (
-            "package standard\n\n"
-            f'import "{QUICGO}"\n\n'
-            "// quicVersion keeps the quicgo dependency compiled in.\n"
-            "var quicVersion = quicgo.Version\n"
-        ),
-    })),
-    (QUICGO, "v0.1.0", QUICGO_FILES),
-]
+def go_version_modules():
+    return [
+        (CADDY, "v2.10.0", caddy_files(10, go="1.23.0")),
+        (CADDY, "v2.6.2", caddy_files(0, go="1.22", requires=[(QUICGO, "v0.1.0")], extra_files={
+            "modules/standard/quic.go": (
+                "package standard\n\n"
+                f'import "{QUICGO}"\n\n'
+                "// quicVersion keeps the quicgo dependency compiled in.\n"
+                "var quicVersion = quicgo.Version\n"
+            ),
+        })),
+        (QUICGO, "v0.1.0", QUICGO_FILES),
+        (NEWDEP, "v0.1.0", {
+            "go.mod": go_mod(NEWDEP, go="1.23.0"),
+            "newdep.go": (
+                "// Package newdep is a library that needs Go 1.23 (Prox test fixture).\n"
+                "package newdep\n\n"
+                "// Name names the fixture.\n"
+                'const Name = "newdep"\n'
+            ),
+        }),
+        (NEEDSNEW, "v0.1.0",
+         plugin_files(NEEDSNEW, "needsnew", ["http.handlers.needsnew"], requires=[(NEWDEP, "v0.1.0")],
+                      imports=[f'"{NEWDEP}"'], field="Dep", value="newdep.Name")),
+    ]
 
 
 def plugin_files(path, package, ids, subdir="", requires=(), **kw):
@@ -405,7 +422,7 @@ def main(argv):
     shutil.rmtree(proxy_dir, ignore_errors=True)
 
     versions_by_module = {}
-    for path, version, files in MODULES + (GO_VERSION_MODULES if go_versions else []):
+    for path, version, files in MODULES + (go_version_modules() if go_versions else []):
         write_module_version(proxy_dir, path, version, files)
         versions_by_module.setdefault(path, []).append(version)
     for path, versions in versions_by_module.items():

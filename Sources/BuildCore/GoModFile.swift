@@ -1,13 +1,16 @@
 import Foundation
 
-/// The parts of a `go.mod` file that choose a toolchain: the `module` path and the `go` and
-/// `toolchain` lines (https://go.dev/ref/mod#go-mod-file). Everything else is skipped.
+/// The parts of a `go.mod` file that choose a toolchain: the `module` path, the `go` and
+/// `toolchain` lines, and the `require` lines (https://go.dev/ref/mod#go-mod-file).
+/// Everything else is skipped.
 public struct GoModFile: Sendable, Equatable {
     public let module: String
     /// The `go` line: the minimum Go the module needs. Nil when absent (Go then assumes 1.16).
     public let go: GoVersion?
     /// The `toolchain` line (`go1.23.4`): the toolchain the module's authors suggest.
     public let toolchain: GoVersion?
+    /// The `require` lines: module path and version (`// indirect` ones included).
+    public let requires: [(path: String, version: SemanticVersion)]
 
     /// The Go this module asks for: the higher of its `go` and `toolchain` lines.
     public var need: GoVersion? { [go, toolchain].compactMap { $0 }.max() }
@@ -19,18 +22,28 @@ public struct GoModFile: Sendable, Equatable {
         var module: String?
         var go: GoVersion?
         var toolchain: GoVersion?
-        var inBlock = false
+        var requires: [(path: String, version: SemanticVersion)] = []
+        var block: Substring?
+        func require(_ words: ArraySlice<Substring>) -> Bool {
+            guard words.count == 2, let version = SemanticVersion(String(words[words.startIndex + 1])) else { return false }
+            requires.append((String(words[words.startIndex]).trimmingQuotes, version))
+            return true
+        }
         for rawLine in text.split(omittingEmptySubsequences: true, whereSeparator: \.isNewline) {
             var line = Substring(rawLine)
             if let comment = line.range(of: "//") { line = line[..<comment.lowerBound] }
             let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
             guard let first = words.first else { continue }
-            if inBlock {
-                if first == ")" { inBlock = false }
+            if let kind = block {
+                if first == ")" {
+                    block = nil
+                } else if kind == "require", !require(words[...]) {
+                    return nil
+                }
                 continue
             }
-            if words.last == "(" {
-                inBlock = true
+            if words.count == 2, words.last == "(" {
+                block = first
                 continue
             }
             switch first {
@@ -46,14 +59,22 @@ public struct GoModFile: Sendable, Equatable {
                     guard let v = GoVersion(String(words[1])) else { return nil }
                     toolchain = v
                 }
+            case "require":
+                guard require(words.dropFirst()) else { return nil }
             default:
-                continue  // require, replace, exclude, retract, godebug, tool, and directives to come
+                continue  // replace, exclude, retract, godebug, tool, and directives to come
             }
         }
         guard let module, !module.isEmpty else { return nil }
         self.module = module
         self.go = go
         self.toolchain = toolchain
+        self.requires = requires
+    }
+
+    public static func == (a: GoModFile, b: GoModFile) -> Bool {
+        a.module == b.module && a.go == b.go && a.toolchain == b.toolchain
+            && a.requires.map { "\($0.path)@\($0.version)" } == b.requires.map { "\($0.path)@\($0.version)" }
     }
 }
 

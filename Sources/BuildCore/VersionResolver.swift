@@ -49,17 +49,66 @@ public actor VersionResolver {
     }
 
     /// The highest `go`/`toolchain` line among the go.mod files of `modules` (a replaced
-    /// plugin's replacement is read instead), or nil when none has one.
+    /// plugin's replacement is read instead) and of the modules they require, each at the
+    /// highest version any of them requires (what minimal version selection picks in the
+    /// pruned module graph of Go 1.17 and later), or nil when none has one.
+    ///
+    /// The go command refuses to build when any module in the build list needs a newer Go
+    /// than it runs, so the dependencies count as much as Caddy and the plugins. Their
+    /// go.mod files are fetched eight at a time and cached like the others; one that cannot
+    /// be fetched or read is left out (the build then reports it), while an unreadable go.mod
+    /// of Caddy or a plugin is an error.
     public func requirement(of modules: [ResolvedModule]) async throws(ProxError) -> GoRequirement? {
         var best: GoRequirement?
+        func consider(_ file: GoModFile, _ name: String) {
+            if let need = file.need, need > (best?.version ?? GoVersion(minor: 0, patch: nil)) {
+                best = GoRequirement(version: need, module: name)
+            }
+        }
+        var dependencies: [String: SemanticVersion] = [:]
+        let top = Set(modules.map { $0.replacement?.path ?? $0.module } + [BuildRequest.caddyModulePath])
         for module in modules {
             let (path, version) = module.replacement.map { ($0.path, $0.version.description) } ?? (module.module, module.version.description)
             let file = try await goMod(module: path, version: version)
-            if let need = file.need, need > (best?.version ?? GoVersion(minor: 0, patch: nil)) {
-                best = GoRequirement(version: need, module: "\(path)@\(version)")
+            consider(file, "\(path)@\(version)")
+            for required in file.requires where !top.contains(required.path) {
+                if let known = dependencies[required.path], known >= required.version { continue }
+                dependencies[required.path] = required.version
             }
         }
+        let wanted = dependencies.map { (module: $0.key, version: $0.value.description) }.sorted { $0.module < $1.module }
+        for (name, file) in await dependencyGoMods(wanted) { consider(file, name) }
         return best
+    }
+
+    /// The go.mod files of `wanted` that could be fetched and read, by `module@version`, in
+    /// the order given.
+    private func dependencyGoMods(_ wanted: [(module: String, version: String)]) async -> [(String, GoModFile)] {
+        var found: [String: GoModFile] = [:]
+        var missing: [(module: String, version: String)] = []
+        for item in wanted {
+            if let hit = goModCache["\(item.module)@\(item.version)"] { found["\(item.module)@\(item.version)"] = hit } else { missing.append(item) }
+        }
+        let proxy = self.proxy
+        await withTaskGroup(of: (String, GoModFile?).self) { group in
+            var next = missing.makeIterator()
+            func add() -> Bool {
+                guard let item = next.next() else { return false }
+                group.addTask {
+                    let text = try? await proxy.goMod(module: item.module, version: item.version)
+                    return ("\(item.module)@\(item.version)", text.flatMap { GoModFile($0) })
+                }
+                return true
+            }
+            for _ in 0..<8 where add() {}
+            while let (name, file) = await group.next() {
+                if let file { found[name] = file }
+                _ = add()
+            }
+        }
+        if goModCache.count + found.count > 10_000 { goModCache.removeAll() }
+        for (name, file) in found { goModCache[name] = file }
+        return wanted.compactMap { item in found["\(item.module)@\(item.version)"].map { ("\(item.module)@\(item.version)", $0) } }
     }
 
     /// The parsed go.mod of `module@version`; a missing or unreadable one is an error (and is

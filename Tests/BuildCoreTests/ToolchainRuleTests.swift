@@ -47,9 +47,12 @@ struct ToolchainRuleTests {
         #expect(try file.go == Self.g("1.22.0"))
         #expect(try file.toolchain == Self.g("go1.23.4"))
         #expect(try file.need == Self.g("1.23.4"))
+        #expect(file.requires.map { "\($0.path) \($0.version)" } == ["github.com/x/y v1.0.0", "go v0.0.0"])
+        let single = try #require(GoModFile("module m\nrequire github.com/a/b v1.2.3 // indirect\nrequire (\n)\n"))
+        #expect(single.requires.map { "\($0.path) \($0.version)" } == ["github.com/a/b v1.2.3"])
         #expect(GoModFile("module x\n")?.need == nil)
         #expect(GoModFile("module x\ntoolchain default\n")?.toolchain == nil)
-        for garbage in ["", "<html><body>Not found</body></html>", "go 1.22\n", "module x\ngo one.two\n", "module x\ngo go1.22\n", "module x\ntoolchain 1.22\n", "module x\u{0}\n"] {
+        for garbage in ["", "<html><body>Not found</body></html>", "go 1.22\n", "module x\nrequire github.com/a/b latest\n", "module x\nrequire (\n\tgithub.com/a/b\n)\n", "module x\ngo one.two\n", "module x\ngo go1.22\n", "module x\ntoolchain 1.22\n", "module x\u{0}\n"] {
             #expect(GoModFile(garbage) == nil, "accepted \(garbage.debugDescription)")
         }
     }

@@ -107,6 +107,21 @@ import Testing
         #expect(broken.text.contains("does not support Go 1.23"), "\(broken.text.prefix(2000))")
     }
 
+    @Test("a plugin whose dependency needs go1.23 is planned with go1.23: the dependencies' go.mod files count too")
+    func dependencyNeedsNewerGo() async throws {
+        let (hub, paths) = try await Self.startHub { $0.allowUnlisted = true }
+        defer { Task { await hub.stop() } }
+        let reply = try await hub.get("/api/download?os=linux&arch=amd64&version=v2.8.4&p=github.com%2Fproxfixture%2Fneedsnew")
+        #expect(reply.status == 200, "\(reply.text.prefix(2000))")
+        #expect(reply.header("X-Prox-Go-Version") == paths.newVersion, "Caddy v2.8.4 and needsnew say go 1.21; newdep says 1.23.0")
+        let modules = try runProgram(try writeExecutable(reply.body), ["list-modules"])
+        #expect(modules.contains("http.handlers.needsnew"))
+        let id = try #require(reply.header("X-Prox-Build-Id"))
+        let toolchain = (try await hub.get("/api/builds/\(id)").json()["result"] as? [String: Any])?["toolchain"] as? [String: Any]
+        #expect(toolchain?["needed_by"] as? String == "github.com/proxfixture/newdep@v0.1.0")
+        #expect(toolchain?["needs"] as? String == "go1.23.0")
+    }
+
     @Test("--go A --go B with downloads off: the rule picks between the two local toolchains")
     func twoLocalToolchains() async throws {
         let (hub, paths) = try await Self.startHub {
