@@ -31,7 +31,8 @@ import Darwin
 /// (chosen by ``ToolchainRule`` before the cache key). A local go command of that version
 /// runs with `GOTOOLCHAIN=local`; otherwise, when downloads are allowed, a local go (1.21 or
 /// newer) runs with `GOTOOLCHAIN=<version>`, which makes it fetch `golang.org/toolchain`
-/// through GOPROXY into the shared GOMODCACHE (verified by GOSUMDB unless that is off) and
+/// through GOPROXY into the shared GOMODCACHE (always verified against the checksum
+/// database: the go command's only exception is a GOPROXY of one file:// URL) and
 /// switch to it. The download is a step of its own (``BuildStep/toolchain``), made once per
 /// version: builds that need it meanwhile wait for the same download.
 public struct GoToolchainRunner: BuildRunner {

@@ -23,6 +23,8 @@ public actor VersionResolver {
     private var cache: [String: (expires: ContinuousClock.Instant, value: ResolvedModule)] = [:]
     private var listCache: (expires: ContinuousClock.Instant, value: [SemanticVersion])?
     private var goModCache: [String: GoModFile] = [:]
+    /// Dependencies whose go.mod could not be fetched or read, until when not to ask again.
+    private var goModMisses: [String: ContinuousClock.Instant] = [:]
 
     public init(proxy: ModuleProxy, ttl: Duration = .seconds(300), toolchains: (any ToolchainSource)? = nil) {
         self.proxy = proxy
@@ -86,8 +88,16 @@ public actor VersionResolver {
     private func dependencyGoMods(_ wanted: [(module: String, version: String)]) async -> [(String, GoModFile)] {
         var found: [String: GoModFile] = [:]
         var missing: [(module: String, version: String)] = []
+        let now = clock.now
         for item in wanted {
-            if let hit = goModCache["\(item.module)@\(item.version)"] { found["\(item.module)@\(item.version)"] = hit } else { missing.append(item) }
+            let name = "\(item.module)@\(item.version)"
+            if let hit = goModCache[name] {
+                found[name] = hit
+            } else if let retry = goModMisses[name], retry > now {
+                continue
+            } else {
+                missing.append(item)
+            }
         }
         let proxy = self.proxy
         await withTaskGroup(of: (String, GoModFile?).self) { group in
@@ -108,6 +118,10 @@ public actor VersionResolver {
         }
         if goModCache.count + found.count > 10_000 { goModCache.removeAll() }
         for (name, file) in found { goModCache[name] = file }
+        if goModMisses.count > 10_000 { goModMisses.removeAll() }
+        for item in missing where found["\(item.module)@\(item.version)"] == nil {
+            goModMisses["\(item.module)@\(item.version)"] = clock.now.advanced(by: ttl)
+        }
         return wanted.compactMap { item in found["\(item.module)@\(item.version)"].map { ("\(item.module)@\(item.version)", $0) } }
     }
 

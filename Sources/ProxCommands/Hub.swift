@@ -50,7 +50,7 @@ public struct Hub: Sendable {
         var toolchains: ToolchainStatus?
         var services: [any Service] = []
         if configuration.hub {
-            settings = try await hubSettings(configuration, runner: runner)
+            settings = await hubSettings(configuration, runner: runner, logger: logger)
             let redis = RedisClient(configuration: configuration.redis.configuration, connections: 4, name: "hub", logger: logger)
             try await checkRedis(redis, logger: logger)
             let schema = RedisSchema()
@@ -129,16 +129,20 @@ public struct Hub: Sendable {
         )
     }
 
-    /// The Go version keyed into every build in hub mode: `--go-version`, else the version
-    /// of `--go` if it runs here.
-    static func hubSettings(_ configuration: HubConfiguration, runner: GoToolchainRunner) async throws -> BuildSettings {
+    /// The hub's own toolchain, planned with while no agent is live: `--go-version`, else the
+    /// version of `--go` if it runs here.
+    /// Without either, the hub plans from its live agents only (a build that arrives while
+    /// none is live waits in the queue of the newest toolchain the proxy lists).
+    static func hubSettings(_ configuration: HubConfiguration, runner: GoToolchainRunner, logger: Logger) async -> BuildSettings {
         if let goVersion = configuration.goVersion { return BuildSettings(goVersion: goVersion) }
         do {
             return try await runner.settings()
         } catch {
-            throw ConfigurationError(
-                "hub mode needs the Go version the agents build with: give --go-version (PB_GO_VERSION), e.g. go1.23.5, or --go pointing at that Go (\(error.message))"
+            logger.notice(
+                "no go command on the hub: builds are planned from the live agents' toolchains only (give --go for a fallback while no agent is live)",
+                metadata: ["error": "\(error.message)"]
             )
+            return BuildSettings(goVersion: "")
         }
     }
 

@@ -7,11 +7,12 @@ import Testing
 /// Toolchains in hub mode: agents advertise theirs in Redis, the hub plans each build
 /// from what the live agents offer, and a job waits only in a queue some agent reads.
 @Suite(.serialized) struct ToolchainHubTests {
-    static func hub(_ redis: RedisServer, _ paths: Fixture.ToolchainPaths) async throws -> LiveHub {
+    static func hub(_ redis: RedisServer, _ paths: Fixture.ToolchainPaths, _ configure: (inout HubConfiguration) -> Void = { _ in }) async throws -> LiveHub {
         try await Cluster.hub(redis: redis) {
             $0.goExecutable = paths.oldGo
             $0.goproxy = paths.goproxy
             $0.packageEndpoint = paths.packageEndpoint
+            configure(&$0)
         }
     }
 
@@ -68,7 +69,8 @@ import Testing
         let paths = try Fixture.toolchainPaths()
         let redis = try RedisServer()
         defer { redis.stop() }
-        let hub = try await Self.hub(redis, paths)
+        // A hub host without Go: it plans from its live agents only.
+        let hub = try await Self.hub(redis, paths) { $0.goExecutable = "/nonexistent/prox/go" }
         let agent = try await Self.agent(redis, hub, paths, name: "local-only", downloads: false)
         _ = try await Self.liveAgent(hub, "local-only")
 
