@@ -25,6 +25,10 @@ public actor VersionResolver {
     private var goModCache: [String: GoModFile] = [:]
     /// Dependencies whose go.mod could not be fetched or read, until when not to ask again.
     private var goModMisses: [String: ContinuousClock.Instant] = [:]
+    /// The need of a set of exact modules (immutable, so kept), when every go.mod was read.
+    private var requirements: [String: GoRequirement?] = [:]
+    /// Choices made under the last offer (cache hits ask for the same ones again and again).
+    private var choices: (offer: ToolchainOffer, byNeed: [GoRequirement?: ToolchainChoice])?
 
     public init(proxy: ModuleProxy, ttl: Duration = .seconds(300), toolchains: (any ToolchainSource)? = nil) {
         self.proxy = proxy
@@ -44,7 +48,15 @@ public actor VersionResolver {
             return ResolvedBuild(platform: request.platform, caddyVersion: caddy.version, plugins: plugins, settings: settings)
         }
         let need = try await requirement(of: [caddy] + plugins)
-        let choice = try ToolchainRule.choose(need: need, offer: try await toolchains.offer())
+        let offer = try await toolchains.offer()
+        let choice: ToolchainChoice
+        if let cached = choices, cached.offer == offer, let known = cached.byNeed[need] {
+            choice = known
+        } else {
+            choice = try ToolchainRule.choose(need: need, offer: offer)
+            if choices?.offer != offer || (choices?.byNeed.count ?? 0) > 1_000 { choices = (offer, [:]) }
+            choices?.byNeed[need] = choice
+        }
         var chosen = settings
         chosen.goVersion = choice.version.toolchainName
         return ResolvedBuild(platform: request.platform, caddyVersion: caddy.version, plugins: plugins, settings: chosen, toolchain: choice)
@@ -61,6 +73,8 @@ public actor VersionResolver {
     /// be fetched or read is left out (the build then reports it), while an unreadable go.mod
     /// of Caddy or a plugin is an error.
     public func requirement(of modules: [ResolvedModule]) async throws(ProxError) -> GoRequirement? {
+        let key = modules.map(\.description).joined(separator: " ")
+        if let known = requirements[key] { return known }
         var best: GoRequirement?
         func consider(_ file: GoModFile, _ name: String) {
             if let need = file.need, need > (best?.version ?? GoVersion(minor: 0, patch: nil)) {
@@ -79,7 +93,12 @@ public actor VersionResolver {
             }
         }
         let wanted = dependencies.map { (module: $0.key, version: $0.value.description) }.sorted { $0.module < $1.module }
-        for (name, file) in await dependencyGoMods(wanted) { consider(file, name) }
+        let files = await dependencyGoMods(wanted)
+        for (name, file) in files { consider(file, name) }
+        if files.count == wanted.count {
+            if requirements.count > 10_000 { requirements.removeAll() }
+            requirements[key] = best
+        }
         return best
     }
 
