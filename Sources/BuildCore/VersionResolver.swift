@@ -27,8 +27,10 @@ public actor VersionResolver {
     private var goModMisses: [String: ContinuousClock.Instant] = [:]
     /// The need of a set of exact modules (immutable, so kept), when every go.mod was read.
     private var requirements: [String: GoRequirement?] = [:]
-    /// Choices made under the last offer (cache hits ask for the same ones again and again).
-    private var choices: (offer: ToolchainOffer, byNeed: [GoRequirement?: ToolchainChoice])?
+    /// The toolchain source's last offer, asked again at most every second, and the choices
+    /// made under it (cache hits ask for the same ones again and again).
+    private var offered: (at: ContinuousClock.Instant, offer: ToolchainOffer)?
+    private var choices: [GoRequirement?: ToolchainChoice] = [:]
 
     public init(proxy: ModuleProxy, ttl: Duration = .seconds(300), toolchains: (any ToolchainSource)? = nil) {
         self.proxy = proxy
@@ -48,18 +50,29 @@ public actor VersionResolver {
             return ResolvedBuild(platform: request.platform, caddyVersion: caddy.version, plugins: plugins, settings: settings)
         }
         let need = try await requirement(of: [caddy] + plugins)
-        let offer = try await toolchains.offer()
+        let offer = try await currentOffer(from: toolchains)
         let choice: ToolchainChoice
-        if let cached = choices, cached.offer == offer, let known = cached.byNeed[need] {
+        if let known = choices[need] {
             choice = known
         } else {
             choice = try ToolchainRule.choose(need: need, offer: offer)
-            if choices?.offer != offer || (choices?.byNeed.count ?? 0) > 1_000 { choices = (offer, [:]) }
-            choices?.byNeed[need] = choice
+            if choices.count > 1_000 { choices.removeAll() }
+            choices[need] = choice
         }
         var chosen = settings
         chosen.goVersion = choice.version.toolchainName
         return ResolvedBuild(platform: request.platform, caddyVersion: caddy.version, plugins: plugins, settings: chosen, toolchain: choice)
+    }
+
+    /// The source's offer, asked at most once a second; a changed offer forgets the choices
+    /// made under the old one.
+    private func currentOffer(from source: any ToolchainSource) async throws(ProxError) -> ToolchainOffer {
+        let now = clock.now
+        if let offered, now - offered.at < .seconds(1) { return offered.offer }
+        let offer = try await source.offer()
+        if offered?.offer != offer { choices.removeAll() }
+        offered = (now, offer)
+        return offer
     }
 
     /// The highest `go`/`toolchain` line among the go.mod files of `modules` (a replaced
