@@ -218,7 +218,7 @@ public struct GoToolchainRunner: BuildRunner {
         let started = ContinuousClock.now
         let leader = await toolchains.download(name) {
             Task {
-                events(BuildEvent(step: .toolchain, stream: .info, text: "downloading \(name) (\(module)) through \(configuration.goproxy)"))
+                events(BuildEvent(step: .toolchain, stream: .info, text: "downloading \(name) (\(module)) through \(ModuleProxy.displayed(configuration.goproxy))"))
                 try await self.run(
                     step: .toolchain, go: go, arguments: ["version"], extraEnvironment: [:], in: configuration.workDirectory,
                     deadline: deadline, scrub: PathScrubber(workDirectory: configuration.workDirectory, configuration: configuration), events: events
@@ -234,7 +234,7 @@ public struct GoToolchainRunner: BuildRunner {
             if error.kind == .cancelled || error.kind == .buildTimedOut { throw error }
             throw ProxError(
                 .toolchainUnavailable,
-                "cannot download \(name) (\(module)) through GOPROXY \(configuration.goproxy): \(error.message)\n"
+                "cannot download \(name) (\(module)) through GOPROXY \(ModuleProxy.displayed(configuration.goproxy)): \(error.message)\n"
                     + "Serve golang.org/toolchain from the proxy (--goproxy), give a local \(version.language.toolchainName) with --go, or turn downloads off (--toolchain-download=false) to build only with local toolchains"
             )
         } catch {

@@ -45,6 +45,23 @@ public struct ModuleProxy: Sendable {
         self.requestTimeout = requestTimeout
     }
 
+    /// `goproxy` as it may be shown to clients and in logs: any `user:password@` in its URLs
+    /// (a private proxy's credentials) is replaced by `***@`.
+    public static func displayed(_ goproxy: String) -> String {
+        var out = ""
+        var rest = Substring(goproxy)
+        while let scheme = rest.range(of: "://") {
+            out += rest[..<scheme.upperBound]
+            rest = rest[scheme.upperBound...]
+            let end = rest.firstIndex { $0 == "/" || $0 == "," || $0 == "|" } ?? rest.endIndex
+            if let at = rest[..<end].lastIndex(of: "@") {
+                out += "***"
+                rest = rest[at...]
+            }
+        }
+        return out + rest
+    }
+
     /// Go's case encoding for proxy paths: each upper-case letter becomes `!` and its lower-case form.
     public static func escape(_ path: String) -> String {
         var out = ""
@@ -126,12 +143,12 @@ public struct ModuleProxy: Sendable {
             case 404, 410:
                 return nil
             default:
-                throw ProxError(.upstreamUnavailable, "module proxy \(entry.url) answered \(response.status.code) for \(relative)")
+                throw ProxError(.upstreamUnavailable, "module proxy \(Self.displayed(entry.url)) answered \(response.status.code) for \(relative)")
             }
         } catch let error as ProxError {
             throw error
         } catch {
-            throw ProxError(.upstreamUnavailable, "module proxy \(entry.url) could not be reached for \(relative): \(error)")
+            throw ProxError(.upstreamUnavailable, "module proxy \(Self.displayed(entry.url)) could not be reached for \(relative): \(error)")
         }
     }
 }

@@ -30,7 +30,7 @@ public actor ToolchainInventory: ToolchainSource {
     public func offer() async throws(ProxError) -> ToolchainOffer {
         ToolchainOffer(
             local: local, downloadable: downloadsAllowed ? await downloadable() : [], downloadsAllowed: downloadsAllowed, pinned: pinned,
-            proxy: proxy.goproxy
+            proxy: ModuleProxy.displayed(proxy.goproxy)
         )
     }
 

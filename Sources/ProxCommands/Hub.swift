@@ -61,7 +61,9 @@ public struct Hub: Sendable {
                 proxy: proxy, local: [GoVersion(settings.goVersion)].compactMap { $0 }, downloadsAllowed: configuration.toolchainDownload,
                 pinned: pinned, ttl: configuration.resolveTTL
             )
-            let agents = AgentToolchains(client: redis, schema: schema, fallback: fallback, pinned: pinned, proxy: configuration.goproxy)
+            let agents = AgentToolchains(
+                client: redis, schema: schema, fallback: fallback, pinned: pinned, proxy: ModuleProxy.displayed(configuration.goproxy)
+            )
             toolchains = ToolchainStatus(
                 source: agents, downloaded: { [] }, proxyError: { await fallback.lastError }, agents: { await agents.agents() },
                 isLive: { await agents.liveAgents().map(\.name) }

@@ -126,4 +126,11 @@ struct ToolchainRuleTests {
         let error = #expect(throws: ProxError.self) { try ToolchainRule.choose(need: Self.need("1.23.0"), offer: pinned) }
         #expect(error?.message.contains("--go-version") == true)
     }
+
+    @Test("a GOPROXY shown in messages never carries credentials")
+    func displayedProxy() {
+        #expect(ModuleProxy.displayed("https://user:s3cret@proxy.corp/go,direct") == "https://***@proxy.corp/go,direct")
+        #expect(ModuleProxy.displayed("https://a:b@x.example|https://c@y.example/p,off") == "https://***@x.example|https://***@y.example/p,off")
+        #expect(ModuleProxy.displayed("file:///srv/proxy,https://proxy.golang.org") == "file:///srv/proxy,https://proxy.golang.org")
+    }
 }

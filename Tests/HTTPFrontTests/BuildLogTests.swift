@@ -20,7 +20,7 @@ import Testing
     static func readEvents(_ hub: some HubClient, _ path: String, lastEventID: Int? = nil) async throws -> (events: [SSEEvent], raw: String) {
         var request = HTTPClientRequest(url: hub.url(path))
         if let lastEventID { request.headers.add(name: "Last-Event-ID", value: String(lastEventID)) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(300))
+        let response = try await testHTTPClient.execute(request, timeout: .seconds(300))
         #expect(response.headers.first(name: "Content-Type")?.hasPrefix("text/event-stream") == true)
         var raw = ""
         for try await chunk in response.body { raw += String(buffer: chunk) }

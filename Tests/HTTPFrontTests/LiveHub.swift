@@ -78,7 +78,7 @@ struct LiveHub: HubClient {
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body { request.body = .bytes(ByteBuffer(string: body)) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(600))
+        let response = try await testHTTPClient.execute(request, timeout: .seconds(600))
         let bytes = try await response.body.collect(upTo: 256 << 20)
         return Reply(status: Int(response.status.code), headers: response.headers, body: Array(bytes.readableBytesView))
     }
@@ -90,6 +90,14 @@ struct LiveHub: HubClient {
     /// Builds started by this hub's coordinator (joins and cache hits excluded).
     var buildsStarted: Int { get async { await hub.builds.startedBuildCount } }
 }
+
+/// The tests' HTTP client: `HTTPClient.shared` gives up on a response after 90 s without a
+/// byte (its read timeout), and a download that waits for a cold build while other suites
+/// build too on a 2-core machine can be silent longer. No read timeout here: each request
+/// has its own deadline instead.
+let testHTTPClient = HTTPClient(
+    eventLoopGroupProvider: .singleton, configuration: .init(timeout: .init(connect: .seconds(30), read: nil))
+)
 
 /// Runs an executable and returns its standard output.
 func runProgram(_ path: String, _ arguments: [String]) throws -> String {

@@ -51,9 +51,10 @@ import Testing
         #expect(before?["downloaded"] as? [String] == [])
         #expect(before?["downloads_allowed"] as? Bool == true)
 
-        async let amd64 = hub.get("/api/download?os=linux&arch=amd64")
-        async let arm64 = hub.get("/api/download?os=linux&arch=arm64")
-        let replies = try await [amd64, arm64]
+        // Two keys for one target: the second build's standard library compiles from the first's cache.
+        async let bare = hub.get("/api/download?os=linux&arch=amd64")
+        async let hello = hub.get("/api/download?os=linux&arch=amd64&p=github.com%2Fproxfixture%2Fhello")
+        let replies = try await [bare, hello]
         for reply in replies {
             #expect(reply.status == 200, "\(reply.text.prefix(2000))")
             #expect(reply.header("X-Prox-Caddy-Version") == "v2.10.0", "the latest release of this proxy")
@@ -82,7 +83,7 @@ import Testing
         #expect(after?["downloaded"] as? [String] == [paths.newVersion])
 
         // A later build of another key finds it in the module cache.
-        let later = try await hub.get("/api/download?os=linux&arch=amd64&p=github.com%2Fproxfixture%2Fhello")
+        let later = try await hub.get("/api/download?os=linux&arch=amd64&p=github.com%2Fproxfixture%2Fwithdep")
         #expect(later.status == 200, "\(later.text.prefix(2000))")
         let laterLog = try await BuildLogTests.readEvents(hub, "/api/builds/\(try #require(later.header("X-Prox-Build-Id")))/logs").raw
         #expect(laterLog.contains("using \(paths.newVersion) from the module cache"), "\(laterLog.prefix(3000))")
