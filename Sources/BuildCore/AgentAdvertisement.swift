@@ -50,9 +50,6 @@ public struct AgentAdvertisement: Sendable, Codable, Equatable {
         downloadable = try c.decodeIfPresent([String].self, forKey: .downloadable) ?? []
         seen = try c.decodeIfPresent(Int64.self, forKey: .seen) ?? 0
     }
-
-    /// True when a job planned with toolchain `version` can run here.
-    public func canBuild(_ version: String) -> Bool { toolchains.contains(version) || download }
 }
 
 extension ToolchainOffer {
