@@ -125,9 +125,11 @@ public struct GoToolchainRunner: BuildRunner {
 
     /// Toolchains already downloaded into GOMODCACHE for this host.
     public func downloadedToolchains() -> [GoVersion] {
-        let directory = configuration.moduleCache + "/" + ToolchainModule.path.replacingOccurrences(of: "/toolchain", with: "")
+        // $GOMODCACHE/golang.org/toolchain@v0.0.1-go1.23.5.linux-amd64
+        let module = ToolchainModule.path as NSString
+        let directory = configuration.moduleCache + "/" + module.deletingLastPathComponent
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        let prefix = "toolchain@"
+        let prefix = module.lastPathComponent + "@"
         let versions = entries.filter { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) }
         return ToolchainModule.releases(inList: versions).filter {
             FileManager.default.isExecutableFile(atPath: directory + "/" + prefix + ToolchainModule.moduleVersion($0) + "/bin/go")
@@ -215,7 +217,7 @@ public struct GoToolchainRunner: BuildRunner {
             events(BuildEvent(step: .toolchain, stream: .info, text: "using \(name) from the module cache (\(module), downloaded earlier)"))
             return go
         }
-        let started = ContinuousClock.now
+        let started = Date()
         let leader = await toolchains.download(name) {
             Task {
                 events(BuildEvent(step: .toolchain, stream: .info, text: "downloading \(name) (\(module)) through \(ModuleProxy.displayed(configuration.goproxy))"))
@@ -240,8 +242,7 @@ public struct GoToolchainRunner: BuildRunner {
         } catch {
             throw ProxError(.cancelled, "the build was cancelled while \(name) downloaded")
         }
-        let seconds = String(format: "%.1f", Double((ContinuousClock.now - started).components.seconds) + Double((ContinuousClock.now - started).components.attoseconds) / 1e18)
-        events(BuildEvent(step: .toolchain, stream: .info, text: "\(name) is ready (\(seconds) s)"))
+        events(BuildEvent(step: .toolchain, stream: .info, text: "\(name) is ready (\(String(format: "%.1f", Date().timeIntervalSince(started))) s)"))
         return go
     }
 

@@ -40,13 +40,13 @@ public struct ProxAPI: Sendable {
     public let catalog: PackageCatalog
     public let store: any ArtifactStore
     public let logs: any LogSource
-    /// What `/api/toolchains` reports; nil when builds use one fixed toolchain.
-    public let toolchains: ToolchainStatus?
+    /// Where builds' toolchains come from (what `/api/toolchains` reports).
+    public let toolchains: ToolchainStatus
     public let options: Options
 
     public init(
         builds: any BuildService, resolver: VersionResolver, settings: BuildSettings, catalog: PackageCatalog,
-        store: any ArtifactStore, logs: any LogSource, toolchains: ToolchainStatus? = nil, options: Options
+        store: any ArtifactStore, logs: any LogSource, toolchains: ToolchainStatus, options: Options
     ) {
         self.toolchains = toolchains
         self.builds = builds
@@ -186,13 +186,6 @@ public struct ProxAPI: Sendable {
             /// Hub mode: the live agents the offer comes from.
             let agents: [AgentView]?
         }
-        guard let toolchains else {
-            let listing = Listing(
-                default: settings.goVersion, pinned: settings.goVersion, downloads_allowed: false, host: ToolchainModule.hostTarget,
-                local: [], downloadable: [], downloaded: [], proxy_error: nil, agents: nil
-            )
-            return try Self.json(Envelope(status_code: 200, result: listing))
-        }
         let offer = try await toolchains.source.offer()
         let names = { (versions: [GoVersion]) in versions.sorted(by: >).map(\.toolchainName) }
         let listing = Listing(
@@ -218,13 +211,12 @@ public struct ProxAPI: Sendable {
     }
 
     func agentViews() async throws -> [AgentView]? {
-        guard let agents = toolchains?.agents else { return nil }
-        let live = Set(await toolchains?.isLive() ?? [])
-        return await agents().map {
+        guard let agents = toolchains.agents else { return nil }
+        return await agents().map { agent, live in
             AgentView(
-                name: $0.name, live: live.contains($0.name), host: $0.host, slots: $0.slots, running: $0.running, go: $0.go,
-                toolchains: $0.toolchains, downloads_allowed: $0.download, downloadable: $0.downloadable.reversed(),
-                seen: Date(timeIntervalSince1970: Double($0.seen) / 1000)
+                name: agent.name, live: live, host: agent.host, slots: agent.slots, running: agent.running, go: agent.go,
+                toolchains: agent.toolchains, downloads_allowed: agent.download, downloadable: agent.downloadable.reversed(),
+                seen: Date(timeIntervalSince1970: Double(agent.seen) / 1000)
             )
         }
     }

@@ -47,7 +47,7 @@ public struct Hub: Sendable {
         let settings: BuildSettings
         let builds: any BuildService
         let logs: any LogSource
-        var toolchains: ToolchainStatus?
+        let toolchains: ToolchainStatus
         var services: [any Service] = []
         if configuration.hub {
             settings = await hubSettings(configuration, runner: runner, logger: logger)
@@ -65,8 +65,7 @@ public struct Hub: Sendable {
                 client: redis, schema: schema, fallback: fallback, pinned: pinned, proxy: ModuleProxy.displayed(configuration.goproxy)
             )
             toolchains = ToolchainStatus(
-                source: agents, downloaded: { [] }, proxyError: { await fallback.lastError }, agents: { await agents.agents() },
-                isLive: { await agents.liveAgents().map(\.name) }
+                source: agents, downloaded: { [] }, proxyError: { await fallback.lastError }, agents: { await agents.listing() }
             )
             let relay = RedisLogRelay(client: redis, schema: schema, logger: logger)
             let fetcher = PeerArtifactFetcher(store: store, pushToken: configuration.pushToken, maxSize: configuration.cacheMaxSize, logger: logger)
@@ -89,7 +88,7 @@ public struct Hub: Sendable {
             builds = BuildCoordinator(store: store, queue: queue, logs: memoryLogs)
             logs = memoryLogs
         }
-        let resolver = VersionResolver(proxy: proxy, ttl: configuration.resolveTTL, toolchains: toolchains?.source)
+        let resolver = VersionResolver(proxy: proxy, ttl: configuration.resolveTTL, toolchains: toolchains.source)
         let catalog = PackageCatalog(endpoint: configuration.packageEndpoint, documents: store, refreshInterval: configuration.catalogRefresh, logger: logger)
         let api = ProxAPI(
             builds: builds, resolver: resolver, settings: settings, catalog: catalog, store: store, logs: logs, toolchains: toolchains,

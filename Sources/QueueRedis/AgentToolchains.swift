@@ -46,9 +46,13 @@ public actor AgentToolchains: ToolchainSource {
 
     /// The agents that advertised within ``liveWindow``, by name.
     public func liveAgents() async -> [AgentAdvertisement] {
-        let all = await agents()
+        await listing().filter(\.live).map(\.agent)
+    }
+
+    /// Every advertisement in Redis, by name, and whether its agent is live.
+    public func listing() async -> [(agent: AgentAdvertisement, live: Bool)] {
         let oldest = RedisBuildService.milliseconds(Date()) - RedisSchema.milliseconds(liveWindow)
-        return all.filter { $0.seen >= oldest }
+        return await agents().map { ($0, $0.seen >= oldest) }
     }
 
     /// Every advertisement in Redis (live or not), by name.

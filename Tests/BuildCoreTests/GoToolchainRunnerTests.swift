@@ -72,14 +72,9 @@ enum GoFixture {
     ) throws -> ResolvedBuild {
         ResolvedBuild(
             platform: try Platform(os: os, arch: arch, arm: arm), caddyVersion: try v(caddy), plugins: plugins,
-            settings: BuildSettings(goVersion: goVersion ?? Self.goVersion)
+            settings: BuildSettings(goVersion: goVersion ?? Fixture.goVersion)
         )
     }
-
-    /// The fixture go command's own version: builds planned with it run it with GOTOOLCHAIN=local.
-    static let goVersion: String = {
-        ((try? runProgram(Fixture.goExecutable, ["env", "GOVERSION"]))?.output ?? "go?").trimmingCharacters(in: .whitespacesAndNewlines)
-    }()
 
     static func module(_ path: String, _ version: String, module: String? = nil, replacement: ModuleSpec.Replacement? = nil) throws -> ResolvedModule {
         ResolvedModule(path: path, module: module ?? path, version: try v(version), replacement: replacement)
@@ -195,7 +190,7 @@ struct GoToolchainRunnerTests {
         var firstSeen: [BuildStep] = []
         for event in events where !firstSeen.contains(event.step) { firstSeen.append(event.step) }
         #expect(firstSeen == [.prepare, .toolchain, .modInit, .get, .tidy, .build, .verify])
-        #expect(events.contains { $0.step == .toolchain && $0.text == "using the local \(GoFixture.goVersion)" })
+        #expect(events.contains { $0.step == .toolchain && $0.text == "using the local \(Fixture.goVersion)" })
         for step in [BuildStep.modInit, .get, .tidy, .build] {
             #expect(events.contains { $0.step == step && $0.stream == .info && $0.text.hasPrefix("$ go ") }, "no command line for \(step)")
         }

@@ -186,7 +186,7 @@ import Testing
         #expect(await hub.buildsStarted == 0)
         #expect(try await hub.hub.store.lookup(ResolvedBuild(
             platform: Platform(os: "linux", arch: "amd64", arm: nil), caddyVersion: #require(SemanticVersion("v2.8.4")), plugins: [],
-            settings: BuildSettings(goVersion: GoFixtureVersion.current)
+            settings: BuildSettings(goVersion: Fixture.goVersion)
         ).cacheKey) == nil)
     }
 
@@ -217,16 +217,5 @@ import Testing
         } throws: { error in
             "\(error)".contains("--go-version \(paths.newVersion)") && "\(error)".contains("--toolchain-download")
         }
-    }
-}
-
-/// The main fixture go command's version (the key a default standalone build gets).
-enum GoFixtureVersion {
-    static let current: String = {
-        runProgramOrEmpty(Fixture.goExecutable, ["env", "GOVERSION"]).trimmingCharacters(in: .whitespacesAndNewlines)
-    }()
-
-    static func runProgramOrEmpty(_ path: String, _ arguments: [String]) -> String {
-        (try? runProgram(path, arguments)) ?? ""
     }
 }

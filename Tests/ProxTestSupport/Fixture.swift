@@ -116,6 +116,21 @@ public enum Fixture {
         return "go"
     }
 
+    /// The version of ``goExecutable`` (`go env GOVERSION`): builds planned with it run it
+    /// with GOTOOLCHAIN=local.
+    public static let goVersion: String = {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: goExecutable.contains("/") ? goExecutable : "/usr/bin/env")
+        process.arguments = (goExecutable.contains("/") ? [] : [goExecutable]) + ["env", "GOVERSION"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return "go?" }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }()
+
     /// GOMODCACHE/GOCACHE shared by every test in this process, so builds after the first are warm.
     public static let goCacheRoot: String = {
         let dir = NSTemporaryDirectory() + "prox-test-gocache-\(getuid())"
