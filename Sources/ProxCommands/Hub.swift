@@ -21,6 +21,8 @@ public struct Hub: Sendable {
     public let logger: Logger
     /// Services of the mode (hub mode: the log relay and the marker keeper).
     let services: [any Service]
+    /// The HTTP server's open connections (capped by ``ConnectionLimits/maxConnections``).
+    public let connections = ConnectionCounter()
 
     /// Opens the cache (repairing it) and wires the parts for the configured mode:
     /// standalone (builds in this process with the Go toolchain) or hub (builds queued on
@@ -158,6 +160,13 @@ public struct Hub: Sendable {
         }
     }
 
+    /// The server's limits; artifact pushes may be as large as the cache quota.
+    var connectionLimits: ConnectionLimits {
+        var limits = configuration.connectionLimits
+        limits.maxUploadBody = configuration.cacheMaxSize
+        return limits
+    }
+
     /// The HTTP application. `onServerRunning` receives the bound port.
     public func application(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let router = Router(context: BasicWebSocketRequestContext.self)
@@ -166,10 +175,7 @@ public struct Hub: Sendable {
         api.addWebSocketRoutes(to: router)
         return Application(
             router: router,
-            // SendfileHandler: artifact bodies go out with sendfile(2) (see ArtifactResponse).
-            server: .http1WebSocketUpgrade(
-                webSocketRouter: router, configuration: .init(http1: .init(additionalChannelHandlers: [SendfileHandler()]))
-            ),
+            server: .prox(webSocketRouter: router, limits: connectionLimits, connections: connections),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Prox"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger

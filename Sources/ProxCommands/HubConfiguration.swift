@@ -1,5 +1,6 @@
 import BuildCore
 import Foundation
+import HTTPFront
 
 /// Everything `proxhub` is configured with. Defaults first, then flags, then `PB_*`
 /// environment variables (which win, as in prox-builder), then one ``validate()``.
@@ -36,6 +37,9 @@ public struct HubConfiguration: Sendable, Equatable {
     /// `--go-version`: one toolchain for every build (standalone: local or downloaded; hub
     /// mode: the version agents build with, by default that of `--go` when it runs on the hub).
     public var goVersion: String?
+    /// Connections: how many, how slow, how large (`--max-connections`, `--header-timeout`,
+    /// `--idle-timeout`, `--body-timeout`).
+    public var connectionLimits = ConnectionLimits()
 
     /// The default go command (the first `--go`); setting it makes it the only one.
     public var goExecutable: String {
@@ -88,6 +92,18 @@ public struct HubConfiguration: Sendable, Equatable {
         Setting(flag: "--agent", env: "PB_AGENT") { c, v throws(ConfigurationError) in c.agent = try SettingValue.boolean(v, "--agent", "PB_AGENT") },
         Setting(flag: "--push-token", env: "PB_PUSH_TOKEN") { c, v throws(ConfigurationError) in c.pushToken = v },
         Setting(flag: "--go-version", env: "PB_GO_VERSION") { c, v throws(ConfigurationError) in c.goVersion = try SettingValue.goVersion(v).toolchainName },
+        Setting(flag: "--max-connections", env: "PB_MAX_CONNECTIONS") { c, v throws(ConfigurationError) in
+            c.connectionLimits.maxConnections = try SettingValue.integer(v, in: 1...1_000_000, "--max-connections", "PB_MAX_CONNECTIONS")
+        },
+        Setting(flag: "--header-timeout", env: "PB_HEADER_TIMEOUT") { c, v throws(ConfigurationError) in
+            c.connectionLimits.headerTimeout = try SettingValue.duration(v, "--header-timeout", "PB_HEADER_TIMEOUT")
+        },
+        Setting(flag: "--idle-timeout", env: "PB_IDLE_TIMEOUT") { c, v throws(ConfigurationError) in
+            c.connectionLimits.idleTimeout = try SettingValue.duration(v, "--idle-timeout", "PB_IDLE_TIMEOUT")
+        },
+        Setting(flag: "--body-timeout", env: "PB_BODY_TIMEOUT") { c, v throws(ConfigurationError) in
+            c.connectionLimits.bodyTimeout = try SettingValue.duration(v, "--body-timeout", "PB_BODY_TIMEOUT")
+        },
     ] + RedisSettings.settings(\.redis) + [
         Setting(flag: "--log-level", env: "PB_LOG_LEVEL") { c, v throws(ConfigurationError) in c.logLevel = try SettingValue.logLevel(v) },
     ]
@@ -107,6 +123,10 @@ public struct HubConfiguration: Sendable, Equatable {
         }
         try SettingValue.validateBuildSettings(goproxy: goproxy, buildTimeout: buildTimeout)
         if sseHeartbeat < .milliseconds(100) { throw ConfigurationError("--sse-heartbeat/PB_SSE_HEARTBEAT must be at least 100ms") }
+        for (flag, value) in [("--header-timeout/PB_HEADER_TIMEOUT", connectionLimits.headerTimeout), ("--idle-timeout/PB_IDLE_TIMEOUT", connectionLimits.idleTimeout), ("--body-timeout/PB_BODY_TIMEOUT", connectionLimits.bodyTimeout)]
+        where value < .milliseconds(100) {
+            throw ConfigurationError("\(flag) must be at least 100ms")
+        }
         if cacheMaxSize < 1 << 20 { throw ConfigurationError("--cache-max-size/PB_CACHE_MAX_SIZE must be at least 1MB") }
         if agent {
             throw ConfigurationError("--agent/PB_AGENT: Prox's agent is its own command: run `proxagent --hub-url http://<hub>:8080 --push-token ...` on each build host")

@@ -66,6 +66,7 @@ public struct ProxAgentCommand: AsyncParsableCommand {
             try AgentConfiguration.resolve(flags: flags, environment: ProcessInfo.processInfo.environment)
         }
         let logger = CommandStart.logger("proxagent", level: configuration.logLevel)
+        CommandStart.raiseOpenFileLimit(logger: logger)
         let agent = try await CommandStart.make(logger) { try await Agent.make(configuration: configuration, logger: logger) }
         try await agent.run()
     }

@@ -50,6 +50,14 @@ public struct ProxHubCommand: AsyncParsableCommand {
     var pushToken: String?
     @Option(name: .customLong("go-version"), help: "One Go toolchain for every build, e.g. go1.23.5 (PB_GO_VERSION). Default: chosen per build from the go.mod files")
     var goVersion: String?
+    @Option(name: .customLong("max-connections"), help: "Open connections at once; more get 503 (PB_MAX_CONNECTIONS). Default: 4096")
+    var maxConnections: String?
+    @Option(name: .customLong("header-timeout"), help: "Time for a request's line and headers to arrive (PB_HEADER_TIMEOUT). Default: 10s")
+    var headerTimeout: String?
+    @Option(name: .customLong("idle-timeout"), help: "Idle keep-alive connections are closed after this (PB_IDLE_TIMEOUT). Default: 60s")
+    var idleTimeout: String?
+    @Option(name: .customLong("body-timeout"), help: "A request body silent this long gets 408 (PB_BODY_TIMEOUT). Default: 30s")
+    var bodyTimeout: String?
     @Flag(name: .customLong("hub"), help: "Hub mode: serve and queue builds on Redis for proxagents; build nothing here (PB_HUB).")
     var hub = false
     @Flag(name: .customLong("agent"), help: "prox-builder's agent mode: use the proxagent command instead (PB_AGENT).")
@@ -73,6 +81,7 @@ public struct ProxHubCommand: AsyncParsableCommand {
             ("--catalog-refresh", catalogRefresh), ("--resolve-ttl", resolveTTL), ("--sse-heartbeat", sseHeartbeat), ("--log-level", logLevel),
             ("--redis-host", redisHost), ("--redis-port", redisPort), ("--redis-username", redisUsername), ("--redis-password", redisPassword),
             ("--push-token", pushToken), ("--go-version", goVersion),
+            ("--max-connections", maxConnections), ("--header-timeout", headerTimeout), ("--idle-timeout", idleTimeout), ("--body-timeout", bodyTimeout),
         ]
         for case let (name, value?) in options { flags[name] = value }
         for (name, on) in [("--allow-unlisted", allowUnlisted), ("--allow-replacements", allowReplacements), ("--verify-on-read", verifyOnRead), ("--hub", hub), ("--agent", agent)] where on {
@@ -86,6 +95,7 @@ public struct ProxHubCommand: AsyncParsableCommand {
             try HubConfiguration.resolve(flags: flags, environment: ProcessInfo.processInfo.environment)
         }
         let logger = CommandStart.logger("proxhub", level: configuration.logLevel)
+        CommandStart.raiseOpenFileLimit(logger: logger)
         let hub = try await CommandStart.make(logger) { try await Hub.make(configuration: configuration, logger: logger) }
         try await hub.run()
     }

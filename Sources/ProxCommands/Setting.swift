@@ -49,6 +49,19 @@ enum CommandStart {
         }
     }
 
+    /// Raises the soft limit on open files to the hard limit: each connection and each
+    /// build's pipes take descriptors, and Debian's default soft limit (1024) would let a
+    /// thousand slow clients starve everyone else.
+    static func raiseOpenFileLimit(logger: Logger) {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        let before = limit.rlim_cur
+        limit.rlim_cur = limit.rlim_max
+        if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) != 0 {
+            logger.notice("cannot raise the open-file limit", metadata: ["soft": "\(before)", "hard": "\(limit.rlim_max)"])
+        }
+    }
+
     static func logger(_ label: String, level: String) -> Logger {
         var logger = Logger(label: label)
         logger.logLevel = Logger.Level(rawValue: level) ?? .info

@@ -85,7 +85,16 @@ public enum Loopback {
         return try result.get()
     }
 
-    private static func parseHTTP(_ raw: [UInt8], what: String) throws -> HTTPReply {
+    /// Runs blocking socket work on a Dispatch thread, not the caller's.
+    public static func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        let result: Result<T, any Error> = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: Result { try work() }) }
+        }
+        return try result.get()
+    }
+
+    /// Parses a raw HTTP/1.1 reply (status line, headers, the bytes after them).
+    public static func parseHTTP(_ raw: [UInt8], what: String) throws -> HTTPReply {
         let separator = Array("\r\n\r\n".utf8)
         guard let end = raw.indices.first(where: { raw[$0...].starts(with: separator) }) else {
             throw FixtureError(message: "\(what): incomplete reply (\(raw.count) bytes)")
@@ -98,11 +107,64 @@ public enum Loopback {
         return HTTPReply(status: status, headers: Array(lines.dropFirst()), body: Array(raw[(end + separator.count)...]))
     }
 
-    private static func loopbackAddress(port: Int) -> sockaddr_in {
+    static func loopbackAddress(port: Int) -> sockaddr_in {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = UInt16(port).bigEndian
         address.sin_addr.s_addr = inet_addr(host)
         return address
+    }
+}
+
+/// One raw TCP connection to 127.0.0.1, for sending what no HTTP client would (malformed
+/// requests, a head one line at a time) and watching how the server answers and closes.
+public final class RawConnection: @unchecked Sendable {
+    private let fd: Int32
+
+    public init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw FixtureError(message: "socket: \(String(cString: strerror(errno)))") }
+        var address = Loopback.loopbackAddress(port: port)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else {
+            close(fd)
+            throw FixtureError(message: "connect 127.0.0.1:\(port): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    deinit { close(fd) }
+
+    /// Sends all of `bytes`; false when the peer has closed (or reset) the connection.
+    @discardableResult
+    public func send(_ bytes: [UInt8]) -> Bool {
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard n > 0 else { return false }
+            sent += n
+        }
+        return true
+    }
+
+    public func send(_ text: String) -> Bool { send(Array(text.utf8)) }
+
+    /// Reads until the peer closes or `timeout` passes: what arrived, and whether the peer
+    /// closed (end of stream or reset) within the time.
+    public func read(timeout: Duration) -> (bytes: [UInt8], closed: Bool) {
+        let deadline = ContinuousClock.now + timeout
+        var received: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let left = deadline - ContinuousClock.now
+            guard left > .zero else { return (received, false) }
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let milliseconds = Int32(max(1, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000))
+            guard poll(&poller, 1, milliseconds) > 0 else { continue }
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { return (received, true) }
+            received += chunk[..<n]
+        }
     }
 }

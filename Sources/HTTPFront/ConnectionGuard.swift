@@ -1,0 +1,488 @@
+import BuildCore
+import Foundation
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// What one connection may cost the server: how many there may be, how long a client may
+/// take to send a request, how large a request may be.
+public struct ConnectionLimits: Sendable, Equatable {
+    /// Open connections at once; past it a new connection gets 503 and is closed.
+    public var maxConnections = 4096
+    /// A request's head (request line and headers) must arrive whole within this time of
+    /// its first byte, and the first request within this time of the connection's start.
+    public var headerTimeout: Duration = .seconds(10)
+    /// A keep-alive connection with no request in progress is closed after this long.
+    public var idleTimeout: Duration = .seconds(60)
+    /// A request body that sends nothing for this long is refused (408) and closed.
+    public var bodyTimeout: Duration = .seconds(30)
+    /// The largest header field, and the largest head in all.
+    public var maxHeaderBytes = 32 * 1024
+    /// The most header fields in one request.
+    public var maxHeaderCount = 100
+    /// The largest body of a request to the public API (JSON submissions).
+    public var maxRequestBody: Int64 = 1 << 20
+    /// The largest body of a request under `/api/internal/` (artifact pushes: the cache quota).
+    public var maxUploadBody: Int64 = 10_000_000_000
+
+    public init() {}
+
+    func maxBody(path: String) -> Int64 {
+        path.hasPrefix("/api/internal/") ? maxUploadBody : maxRequestBody
+    }
+}
+
+/// Wraps an HTTP child channel (Hummingbird's HTTP/1 + WebSocket upgrade channel) with
+/// ``ConnectionGuardHandler``: every request the HTTP parser rejects is answered (400, 413,
+/// 431, 501 in the JSON error shape) and the connection closed; slow and idle connections
+/// are closed; the number of connections is capped.
+public struct GuardedChannel<Base: ServerChildChannel>: ServerChildChannel {
+    public typealias Value = Base.Value
+
+    let base: Base
+    let limits: ConnectionLimits
+    let connections: ConnectionCounter
+
+    public init(_ base: Base, limits: ConnectionLimits, connections: ConnectionCounter) {
+        self.base = base
+        self.limits = limits
+        self.connections = connections
+    }
+
+    public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        let admitted = connections.open(limit: limits.maxConnections)
+        channel.closeFuture.whenComplete { _ in if admitted { connections.close() } }
+        return base.setup(channel: channel, logger: logger).flatMapThrowing { value in
+            let operations = channel.pipeline.syncOperations
+            guard admitted else {
+                try operations.addHandler(ConnectionRefuser(), position: .first)
+                return value
+            }
+            let state = ConnectionGuardHandler.Clock()
+            try operations.addHandler(ByteWatch(state: state), position: .first)
+            let decoder = try operations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+            try operations.addHandler(ConnectionGuardHandler(limits: limits, clock: state), position: .after(decoder))
+            return value
+        }
+    }
+
+    public func handle(value: Value, logger: Logger) async {
+        await base.handle(value: value, logger: logger)
+    }
+}
+
+/// The number of open connections, shared by every connection of a server.
+public final class ConnectionCounter: Sendable {
+    private let count = Atomic<Int>(0)
+
+    public init() {}
+
+    /// Counts a new connection; false (and not counted) when `limit` are already open.
+    func open(limit: Int) -> Bool {
+        let now = count.add(1, ordering: .relaxed).newValue
+        if now > limit {
+            count.subtract(1, ordering: .relaxed)
+            return false
+        }
+        return true
+    }
+
+    func close() { count.subtract(1, ordering: .relaxed) }
+
+    /// Connections open now.
+    public var current: Int { count.load(ordering: .relaxed) }
+}
+
+/// A refusal written by the guard: the official JSON error shape, `Connection: close`.
+struct GuardResponse {
+    let status: HTTPResponseStatus
+    let message: String
+    var headers: [(String, String)] = []
+    /// The answer to a HEAD request: the head only.
+    var headOnly = false
+
+    var body: ByteBuffer {
+        let id = RequestIdentifier.make()
+        let kind = status == .serviceUnavailable ? ProxError.Kind.unavailable : .invalidRequest
+        let data = (try? ProxAPI.encoder.encode(APIError.Body(status_code: Int(status.code), error: .init(message: message, id: id, kind: kind.rawValue)))) ?? Data()
+        return ByteBuffer(bytes: data)
+    }
+
+    func head(bodyLength: Int) -> HTTPResponseHead {
+        var fields = HTTPHeaders([
+            ("Content-Type", "application/json; charset=utf-8"), ("Cache-Control", "no-store"), ("Connection", "close"),
+            ("Content-Length", String(bodyLength)), ("Server", "Prox"),
+        ])
+        fields.add(contentsOf: headers)
+        return HTTPResponseHead(version: .http1_1, status: status, headers: fields)
+    }
+
+    /// The whole response as bytes, written below the HTTP encoder (which would drop the
+    /// body of an answer to CONNECT).
+    var bytes: ByteBuffer {
+        let body = self.body
+        var text = "HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\n"
+        for (name, value) in head(bodyLength: body.readableBytes).headers { text += "\(name): \(value)\r\n" }
+        var buffer = ByteBuffer(string: text + "\r\n")
+        if !headOnly { buffer.writeImmutableBuffer(body) }
+        return buffer
+    }
+}
+
+/// First in the pipeline of a connection over ``ConnectionLimits/maxConnections``: answers
+/// 503 and closes.
+final class ConnectionRefuser: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+
+    func channelActive(context: ChannelHandlerContext) {
+        let response = GuardResponse(
+            status: .serviceUnavailable, message: "the server has too many open connections: retry in a few seconds",
+            headers: [("Retry-After", "5")]
+        )
+        context.writeAndFlush(NIOAny(response.bytes), promise: nil)
+        context.fireChannelActive()
+        ConnectionGuardHandler.end(context, state: nil)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}  // nothing read is served
+}
+
+/// First in the pipeline: notes when bytes arrive, so the guard can tell a request head
+/// that is arriving too slowly from an idle connection; writes the guard's refusals as
+/// bytes; discards what arrives while the connection closes.
+final class ByteWatch: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    let state: ConnectionGuardHandler.Clock
+
+    init(state: ConnectionGuardHandler.Clock) { self.state = state }
+
+    func handlerAdded(context: ChannelHandlerContext) { state.wire = context }
+    func handlerRemoved(context: ChannelHandlerContext) { state.wire = nil }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !state.closing else { return }  // the answer is out; the rest is not read
+        let now = NIODeadline.now()
+        state.lastByte = now
+        if state.awaitingHead, state.headStart == nil { state.headStart = now }
+        if state.firstByte == nil { state.firstByte = unwrapInboundIn(data).getInteger(at: unwrapInboundIn(data).readerIndex, as: UInt8.self) }
+        context.fireChannelRead(data)
+    }
+}
+
+/// Sits right after the HTTP decoder (before Hummingbird's upgrade handler and codec) and
+/// sees every request head, parse error and response:
+/// - a parse error (bad request line, method, URL, header, chunk, Content-Length; a head
+///   over the header limits) is answered once earlier responses are out: 400, 431 or 501
+///   with the JSON error and `Connection: close`, then the connection is closed;
+/// - a method the API does not use (CONNECT, TRACE, an unknown one) gets 405 or 501; a
+///   declared body larger than the route accepts gets 413 at once;
+/// - an `Upgrade` other than `websocket` (`h2c`) is ignored (the request is served over
+///   HTTP/1.1); a WebSocket handshake with a bad version or key gets 400;
+/// - a response with `Connection: close` closes the connection once it is out;
+/// - a first request or a request head that takes longer than ``ConnectionLimits/headerTimeout``,
+///   or a body silent for ``ConnectionLimits/bodyTimeout``, gets 408; an idle keep-alive
+///   connection is closed after ``ConnectionLimits/idleTimeout``.
+/// After a WebSocket upgrade (a 101 going out) it removes itself.
+final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    /// What ``ByteWatch`` and the guard share; both run on the connection's event loop.
+    final class Clock {
+        var lastByte = NIODeadline.now()
+        var awaitingHead = true
+        /// When the first byte of the head being awaited arrived.
+        var headStart: NIODeadline?
+        var firstByte: UInt8?
+        /// ``ByteWatch``'s context: writes from it go to the socket as they are.
+        var wire: ChannelHandlerContext?
+        var closing = false
+    }
+
+    let limits: ConnectionLimits
+    let clock: Clock
+    private let opened = NIODeadline.now()
+    /// Requests whose head has arrived and whose response has not ended yet.
+    private var open = 0
+    private var readingBody = false
+    private var servedAny = false
+    private var responseStarted = false
+    private var closeAfterResponse = false
+    /// A refusal waiting for earlier responses to end.
+    private var pending: GuardResponse?
+    private var finished = false
+    private var ticker: RepeatedTask?
+    private var idleSince = NIODeadline.now()
+    private var lastMethod: HTTPMethod?
+
+    init(limits: ConnectionLimits, clock: Clock) {
+        self.limits = limits
+        self.clock = clock
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let loopContext = NIOLoopBound(context, eventLoop: context.eventLoop)
+        ticker = context.eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(500), delay: .milliseconds(500)) { [self] _ in
+            self.tick(context: loopContext.value)
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        ticker?.cancel()
+        ticker = nil
+    }
+
+    // MARK: Inbound
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !finished, pending == nil else { return }  // refused: nothing more is served
+        switch unwrapInboundIn(data) {
+        case .head(var head):
+            lastMethod = head.method
+            clock.awaitingHead = false
+            clock.headStart = nil
+            readingBody = true
+            if let refusal = refusal(for: &head) {
+                refuse(refusal, context: context)
+                return
+            }
+            open += 1
+            responseStarted = false
+            if !head.isKeepAlive { closeAfterResponse = true }  // the client asked for it
+            context.fireChannelRead(wrapInboundOut(.head(head)))
+        case .body:
+            context.fireChannelRead(data)
+        case .end:
+            readingBody = false
+            clock.awaitingHead = true
+            context.fireChannelRead(data)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard !finished else { return }
+        if let refusal = Self.refusal(for: error, firstByte: clock.firstByte, limits: limits) {
+            refuse(refusal, context: context)
+        } else {
+            context.fireErrorCaught(error)
+        }
+    }
+
+    /// What is wrong with a request head the parser accepted, if anything; fixes what it can.
+    private func refusal(for head: inout HTTPRequestHead) -> GuardResponse? {
+        switch head.method {
+        case .GET, .HEAD, .POST, .PUT, .DELETE, .PATCH, .OPTIONS:
+            break
+        case .CONNECT, .TRACE:
+            return GuardResponse(
+                status: .methodNotAllowed, message: "method \(head.method.rawValue) is not allowed here: use GET or HEAD",
+                headers: [("Allow", "GET, HEAD, POST, PUT, DELETE")]
+            )
+        default:
+            return GuardResponse(status: .notImplemented, message: "method \(head.method.rawValue) is not supported: use GET or HEAD (POST for /api/builds)")
+        }
+        let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+        let lengths = head.headers["content-length"]
+        if lengths.count > 1, Set(lengths).count > 1 {
+            return GuardResponse(status: .badRequest, message: "the request has conflicting Content-Length headers: send one")
+        }
+        if let declared = lengths.first.flatMap({ Int64($0) }), declared > limits.maxBody(path: path) {
+            let limit = limits.maxBody(path: path)
+            return GuardResponse(
+                status: .payloadTooLarge,
+                message: "the request body (\(declared) bytes) is larger than \(path) accepts: send at most \(limit) bytes"
+            )
+        }
+        let upgrade = head.headers["upgrade"].joined(separator: ",").trimmingCharacters(in: .whitespaces)
+        if !upgrade.isEmpty {
+            if upgrade.lowercased() == "websocket" {
+                let version = head.headers["sec-websocket-version"].first
+                let key = head.headers["sec-websocket-key"].first.flatMap { Data(base64Encoded: $0) }
+                guard version == "13", key?.count == 16 else {
+                    return GuardResponse(
+                        status: .badRequest,
+                        message: "bad WebSocket handshake: send Sec-WebSocket-Version: 13 and a Sec-WebSocket-Key of 16 base64-encoded bytes",
+                        headers: [("Sec-WebSocket-Version", "13")]
+                    )
+                }
+            } else {
+                // Only WebSocket upgrades exist here; any other (h2c) is ignored, as RFC 9110 allows.
+                head.headers.remove(name: "upgrade")
+                head.headers.remove(name: "http2-settings")
+                let tokens = head.headers["connection"].flatMap { $0.split(separator: ",") }
+                    .map { $0.trimmingCharacters(in: .whitespaces) }
+                    .filter { !["upgrade", "http2-settings"].contains($0.lowercased()) }
+                head.headers.remove(name: "connection")
+                if !tokens.isEmpty { head.headers.add(name: "Connection", value: tokens.joined(separator: ", ")) }
+            }
+        }
+        return nil
+    }
+
+    /// The answer to a parse error: nil for errors that are not the client's.
+    static func refusal(for error: any Error, firstByte: UInt8?, limits: ConnectionLimits) -> GuardResponse? {
+        if firstByte == 0x16 {
+            return GuardResponse(status: .badRequest, message: "this port speaks plain HTTP, not TLS: use http://, or start proxhub with --tls-cert and --tls-key")
+        }
+        guard let error = error as? HTTPParserError else {
+            if error is ByteToMessageDecoderError {
+                return GuardResponse(status: .badRequest, message: "the request could not be parsed as HTTP/1.1")
+            }
+            return nil
+        }
+        switch error {
+        case .headerOverflow:
+            return GuardResponse(
+                status: .init(statusCode: 431, reasonPhrase: "Request Header Fields Too Large"),
+                message: "the request head is too large: send at most \(limits.maxHeaderCount) header fields and \(limits.maxHeaderBytes / 1024) KiB of request line and headers"
+            )
+        case .invalidMethod:
+            return GuardResponse(status: .notImplemented, message: "unknown or malformed method: methods are upper-case; use GET or HEAD (POST for /api/builds)")
+        case .invalidURL, .invalidPath, .invalidQueryString, .invalidFragment, .invalidHost, .invalidPort:
+            return GuardResponse(status: .badRequest, message: "the request URL is malformed: percent-encode spaces, control and non-ASCII characters")
+        case .invalidContentLength, .unexpectedContentLength:
+            return GuardResponse(status: .badRequest, message: "bad Content-Length (or both Content-Length and Transfer-Encoding): send one valid length")
+        case .invalidChunkSize:
+            return GuardResponse(status: .badRequest, message: "bad chunk size in the chunked request body")
+        case .invalidHeaderToken, .invalidCharactersUsed, .invalidConstant, .lfExpected:
+            return GuardResponse(
+                status: .badRequest,
+                message: "the request line or headers are malformed: percent-encode spaces, control and non-ASCII characters in the URL; header names are tokens; no NUL or control characters; lines end with CRLF"
+            )
+        case .invalidVersion:
+            return GuardResponse(status: .init(statusCode: 505, reasonPhrase: "HTTP Version Not Supported"), message: "only HTTP/1.0 and HTTP/1.1 are served on this port")
+        default:
+            return GuardResponse(status: .badRequest, message: "the request could not be parsed as HTTP/1.1")
+        }
+    }
+
+    // MARK: Outbound
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        guard !finished else {
+            promise?.fail(ChannelError.ioOnClosedChannel)  // the guard has answered and is closing
+            return
+        }
+        switch unwrapOutboundIn(data) {
+        case .head(let head):
+            if head.status == .switchingProtocols {
+                // A WebSocket upgrade: what follows is not HTTP.
+                context.write(data, promise: promise)
+                context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+                return
+            }
+            if head.status.code >= 200 {
+                responseStarted = true
+                if head.headers["connection"].contains(where: { $0.lowercased() == "close" }) { closeAfterResponse = true }
+            }
+            context.write(data, promise: promise)
+        case .body:
+            context.write(data, promise: promise)
+        case .end:
+            open = max(0, open - 1)
+            servedAny = true
+            idleSince = .now()
+            if closeAfterResponse {
+                let loopContext = NIOLoopBound(context, eventLoop: context.eventLoop)
+                let written = context.eventLoop.makePromise(of: Void.self)
+                written.futureResult.cascade(to: promise)
+                context.writeAndFlush(data, promise: written)
+                // The request was read whole unless the response came first (a refusal).
+                let linger = readingBody
+                written.futureResult.whenComplete { _ in
+                    self.finished = true
+                    Self.end(loopContext.value, state: self.clock, linger: linger)
+                }
+            } else if open == 0, let refusal = pending {
+                context.write(data, promise: promise)
+                pending = nil
+                respond(refusal, context: context)
+            } else {
+                context.write(data, promise: promise)
+            }
+        }
+    }
+
+    // MARK: Refusing and closing
+
+    private func refuse(_ refusal: GuardResponse, context: ChannelHandlerContext) {
+        if open == 0 || (readingBody && open == 1 && !responseStarted) {
+            respond(refusal, context: context)
+        } else {
+            pending = refusal  // answered after the responses still going out
+        }
+    }
+
+    private func respond(_ refusal: GuardResponse, context: ChannelHandlerContext) {
+        guard !finished else { return }
+        finished = true
+        var refusal = refusal
+        refusal.headOnly = lastMethod == .HEAD
+        if let wire = clock.wire {
+            wire.writeAndFlush(NIOAny(refusal.bytes), promise: nil)
+        } else {
+            let body = refusal.body
+            context.write(wrapOutboundOut(.head(refusal.head(bodyLength: body.readableBytes))), promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        }
+        Self.end(context, state: clock)
+    }
+
+    /// Closes the connection: the output at once (after what was written), the input once
+    /// the client has stopped sending or after two seconds, so a client still sending a
+    /// large request reads the answer instead of a reset. Input is first reported closed,
+    /// so Hummingbird's upgrade handler, still waiting for a first request, ends quietly
+    /// rather than as an error.
+    static func end(_ context: ChannelHandlerContext, state: Clock?, linger: Bool = true) {
+        state?.closing = true
+        context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        let channel = context.channel
+        guard linger else {
+            channel.close(promise: nil)
+            return
+        }
+        channel.close(mode: .output, promise: nil)
+        channel.eventLoop.scheduleTask(in: .seconds(2)) { channel.close(promise: nil) }
+    }
+
+    private func tick(context: ChannelHandlerContext) {
+        guard !finished else { return }
+        let now = NIODeadline.now()
+        if readingBody {
+            guard now - clock.lastByte > .init(limits.bodyTimeout) else { return }
+            if responseStarted {
+                finished = true
+                Self.end(context, state: clock)
+            } else {
+                refuse(GuardResponse(status: .requestTimeout, message: "the request body stopped arriving for \(limits.bodyTimeout): send it without pauses"), context: context)
+            }
+        } else if open == 0 {
+            if let start = clock.headStart {
+                if now - start > .init(limits.headerTimeout) {
+                    refuse(GuardResponse(status: .requestTimeout, message: "the request head did not arrive within \(limits.headerTimeout): send the request line and headers at once"), context: context)
+                }
+            } else if !servedAny {
+                if now - opened > .init(limits.headerTimeout) {
+                    finished = true
+                    Self.end(context, state: clock)  // connected and said nothing
+                }
+            } else if now - idleSince > .init(limits.idleTimeout) {
+                finished = true
+                Self.end(context, state: clock)
+            }
+        }
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}
