@@ -72,7 +72,8 @@ start_proxhub() {
     local data=$1 port=$2 proxy=$3
     shift 3
     "$(bin_dir)/proxhub" --webserver-host 127.0.0.1 --webserver-port "$port" --binary-path "$data" \
-        --goproxy "file://$proxy/proxy" --package-endpoint "file://$proxy/packages.json" --go "${PROXHUB_GO:-$GO}" "$@" \
+        --goproxy "file://$proxy/proxy" --package-endpoint "file://$proxy/packages.json" --go "${PROXHUB_GO:-$GO}" \
+        --client-request-rate 1000000000/m --client-build-rate 0 --client-concurrent-builds 0 --max-queued-builds 0 "$@" \
         >>"$data.log" 2>&1 &
     PROXHUB_PID=$!
     PIDS+=("$PROXHUB_PID")

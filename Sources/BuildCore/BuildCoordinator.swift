@@ -55,6 +55,8 @@ public actor BuildCoordinator: BuildService {
     public let queue: any JobQueue
     public let logs: any LogBus
     public let historyLimit: Int
+    public let limits: BuildLimits
+    private var ledger = ClientLedger()
 
     private var records: [String: BuildRecord] = [:]
     private var order: [String] = []
@@ -64,7 +66,8 @@ public actor BuildCoordinator: BuildService {
     private var accepting = true
     private var buildsStarted = 0
 
-    public init(store: any ArtifactStore, queue: any JobQueue, logs: any LogBus, historyLimit: Int = 500) {
+    public init(store: any ArtifactStore, queue: any JobQueue, logs: any LogBus, historyLimit: Int = 500, limits: BuildLimits = .unlimited) {
+        self.limits = limits
         self.store = store
         self.queue = queue
         self.logs = logs
@@ -78,15 +81,15 @@ public actor BuildCoordinator: BuildService {
     /// from a new build. Returns the build's record when one was involved.
     public func artifact(for build: ResolvedBuild, requestedID: String? = nil) async throws(ProxError) -> (ArtifactRecord, BuildRecord?) {
         if requestedID == nil, let hit = try await store.lookup(build.cacheKey) { return (hit, nil) }
-        let record = try await submit(build, requestedID: requestedID)
+        let record = try await submit(build, requestedID: requestedID, client: nil)
         let artifact = try await wait(for: record.id)
         return (artifact, self.record(record.id))
     }
 
     /// Starts (or joins) the build for `build` and returns at once. `requestedID` lets a
     /// client choose the id it will watch (prox-builder's `job_id`); it must be unused or
-    /// already name a build with the same key.
-    public func submit(_ build: ResolvedBuild, requestedID: String? = nil) async throws(ProxError) -> BuildRecord {
+    /// already name a build with the same key. A new build must fit in ``limits``.
+    public func submit(_ build: ResolvedBuild, requestedID: String? = nil, client: ClientID?) async throws(ProxError) -> BuildRecord {
         let key = build.cacheKey
         if let requestedID {
             try Self.validateID(requestedID)
@@ -107,6 +110,16 @@ public actor BuildCoordinator: BuildService {
         }
         let id = requestedID ?? Self.newID()
         let now = Date()
+        if hit == nil {
+            if limits.maxQueued > 0 {
+                let waiting = inFlight.values.count { records[$0]?.state == .queued }
+                if waiting >= limits.maxQueued { throw limits.queueFull(waiting: waiting) }
+            }
+            if let client {
+                try ledger.admit(client, limits: limits)
+                ledger.started(client, build: id, limits: limits)
+            }
+        }
         logs.open(id, start: now)
         if let hit {
             // Answered from the cache; recorded so the id works like any other build's.
@@ -174,6 +187,15 @@ public actor BuildCoordinator: BuildService {
         order.suffix(limit).reversed().compactMap { records[$0] }
     }
 
+    public func cancel(_ id: String) async -> BuildRecord? {
+        guard let current = record(id) else { return nil }
+        if let task = tasks[current.id] {
+            task.cancel()
+            _ = try? await task.value
+        }
+        return record(id)
+    }
+
     /// Stops accepting builds and cancels those running; returns when they have ended.
     public func shutdown() async {
         accepting = false
@@ -201,6 +223,7 @@ public actor BuildCoordinator: BuildService {
 
     private func complete(_ id: String, with result: Result<ArtifactRecord, any Error>) {
         tasks[id] = nil
+        ledger.finished(id)
         guard var record = records[id] else { return }
         if inFlight[record.key] == id { inFlight[record.key] = nil }
         let now = Date()

@@ -6,26 +6,40 @@
 /// it (hub mode).
 ///
 /// Contract:
-/// - ``submit(_:requestedID:)`` returns at once with the build's record: a new build, the
-///   build already in flight for the same cache key (one build per key at a time, joined
-///   by every request that needs it), or a `succeeded` record when the artifact is
-///   already cached. `requestedID` lets a client choose the id it will watch; an id already
-///   used by a build of another key is `.invalidRequest`.
+/// - ``submit(_:requestedID:client:)`` returns at once with the build's record: a new
+///   build, the build already in flight for the same cache key (one build per key at a
+///   time, joined by every request that needs it), or a `succeeded` record when the
+///   artifact is already cached. `requestedID` lets a client choose the id it will watch;
+///   an id already used by a build of another key is `.invalidRequest`.
+/// - Only a *new* build is subject to the service's ``BuildLimits``: past the bound on
+///   builds waiting it throws `.unavailable`, past `client`'s limits `.rateLimited`, both
+///   with ``ProxError/retryAfter``. Joins and cache hits are never refused by them. A nil
+///   `client` (the server's own work) is subject to the queue bound only.
 /// - ``wait(for:)`` returns the build's artifact from the ``ArtifactStore`` once it is
 ///   there, or throws the build's error. A caller that goes away does not cancel the build.
 /// - ``record(_:)`` returns nil for an unknown id (ids are forgotten after a while).
 /// - Every method throws `.unavailable` when the state it needs cannot be reached (Redis
 ///   down); nothing is lost by that: the caller may retry.
 public protocol BuildService: Sendable {
-    func submit(_ build: ResolvedBuild, requestedID: String?) async throws(ProxError) -> BuildRecord
+    func submit(_ build: ResolvedBuild, requestedID: String?, client: ClientID?) async throws(ProxError) -> BuildRecord
     func wait(for id: String) async throws(ProxError) -> ArtifactRecord
     func record(_ id: String) async throws(ProxError) -> BuildRecord?
     /// The most recent builds, newest first.
     func recent(limit: Int) async throws(ProxError) -> [BuildRecord]
+    /// Cancels a queued or running build (the admin API): its waiters get `.cancelled`.
+    /// Returns its record as it is after that (a finished build is left as it was); nil
+    /// for an unknown id.
+    func cancel(_ id: String) async throws(ProxError) -> BuildRecord?
     /// Builds this instance started (cache hits and joins excluded).
     var startedBuildCount: Int { get async }
     /// Stops taking builds; in-process builds are cancelled, queued ones stay queued.
     func shutdown() async
+}
+
+extension BuildService {
+    public func submit(_ build: ResolvedBuild, requestedID: String? = nil) async throws(ProxError) -> BuildRecord {
+        try await submit(build, requestedID: requestedID, client: nil)
+    }
 }
 
 /// Where a build's log is read from (SSE, WebSocket): every event after `seq`, then live

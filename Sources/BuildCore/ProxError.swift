@@ -30,6 +30,9 @@ public struct ProxError: Error, Sendable, Equatable, CustomStringConvertible {
         case insufficientStorage
         /// The service is not able to take this request now (queue unavailable, shutting down).
         case unavailable
+        /// A client went over one of its limits (builds per hour, concurrent builds,
+        /// requests per minute): ``ProxError/retryAfter`` says when to come back.
+        case rateLimited
         /// A credential was missing or wrong.
         case unauthorized
         /// A credential was given but does not allow this.
@@ -40,10 +43,14 @@ public struct ProxError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var kind: Kind
     public var message: String
+    /// When a refused request may succeed if sent again (seconds): set for limits and a
+    /// full queue, sent as `Retry-After`.
+    public var retryAfter: Int?
 
-    public init(_ kind: Kind, _ message: String) {
+    public init(_ kind: Kind, _ message: String, retryAfter: Int? = nil) {
         self.kind = kind
         self.message = message
+        self.retryAfter = retryAfter
     }
 
     public var description: String { "\(kind.rawValue): \(message)" }
@@ -52,14 +59,18 @@ public struct ProxError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 extension ProxError: Codable {
-    private enum CodingKeys: String, CodingKey { case kind, message }
+    private enum CodingKeys: String, CodingKey { case kind, message, retryAfter = "retry_after" }
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(try c.decode(Kind.self, forKey: .kind), try c.decode(String.self, forKey: .message))
+        self.init(
+            try c.decode(Kind.self, forKey: .kind), try c.decode(String.self, forKey: .message),
+            retryAfter: try c.decodeIfPresent(Int.self, forKey: .retryAfter)
+        )
     }
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(kind, forKey: .kind)
         try c.encode(message, forKey: .message)
+        try c.encodeIfPresent(retryAfter, forKey: .retryAfter)
     }
 }

@@ -24,7 +24,7 @@ import Darwin
 /// file is missing or has the wrong size are dropped. The quota counts real file sizes;
 /// when a commit would exceed it, least-recently-used unpinned entries are evicted until
 /// the total is at or below the low-water mark.
-public actor ArtifactCache: ArtifactStore, DocumentStore {
+public actor ArtifactCache: ArtifactStore, CacheAdministration, DocumentStore {
     public struct Configuration: Sendable {
         public var root: String
         /// Quota in bytes for artifact files.
@@ -306,15 +306,43 @@ public actor ArtifactCache: ArtifactStore, DocumentStore {
 
     // MARK: - Administration
 
-    /// Pins or unpins an entry; pinned entries are never evicted.
-    public func setPinned(_ key: CacheKey, _ pinned: Bool) async throws(ProxError) {
+    /// Pins or unpins an entry; pinned entries are never evicted. False when `key` is not cached.
+    @discardableResult
+    public func setPinned(_ key: CacheKey, _ pinned: Bool) async throws(ProxError) -> Bool {
         do {
-            try await db.write { db in
+            let changed = try await db.write { db in
                 try db.execute(sql: "UPDATE artifact SET pinned = ? WHERE key = ?", arguments: [pinned, key.hex])
+                return db.changesCount
             }
             records[key.hex]?.pinned = pinned
+            return changed > 0
         } catch {
             throw ProxError(.internal, "cannot update the cache index: \(error)")
+        }
+    }
+
+    /// Removes an entry, pinned or not (its file too, unless another key shares it).
+    /// False when `key` is not cached.
+    public func remove(_ key: CacheKey) async throws(ProxError) -> Bool {
+        guard try await lookupRow(key) else { return false }
+        try await drop(keys: [key.hex])
+        return true
+    }
+
+    /// Evicts least-recently-used unpinned entries until at most `size` bytes are cached.
+    public func prune(toSize size: Int64) async throws(ProxError) -> (entries: Int, bytes: Int64) {
+        let before = (evictions, totalSize)
+        try await evictLeastRecentlyUsed(goal: max(0, size))
+        return (evictions - before.0, before.1 - totalSize)
+    }
+
+    public func usage() async -> (size: Int64, quota: Int64) { (totalSize, configuration.maxSize) }
+
+    private func lookupRow(_ key: CacheKey) async throws(ProxError) -> Bool {
+        do {
+            return try await db.read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM artifact WHERE key = ?)", arguments: [key.hex]) ?? false }
+        } catch {
+            throw ProxError(.internal, "cannot read the cache index: \(error)")
         }
     }
 
@@ -347,7 +375,16 @@ public actor ArtifactCache: ArtifactStore, DocumentStore {
     /// large transactions after. Dropping still checks each file's references itself.
     private func evict(toFit incoming: Int64) async throws(ProxError) {
         let lowWater = Int64(Double(configuration.maxSize) * configuration.lowWaterFraction)
-        let goal = max(0, min(lowWater, configuration.maxSize - incoming))
+        try await evictLeastRecentlyUsed(goal: max(0, min(lowWater, configuration.maxSize - incoming)))
+        if totalSize + incoming > configuration.maxSize {
+            throw ProxError(
+                .insufficientStorage,
+                "the cache is full of pinned artifacts: \(incoming) more bytes do not fit in \(configuration.maxSize) (--cache-max-size)"
+            )
+        }
+    }
+
+    private func evictLeastRecentlyUsed(goal: Int64) async throws(ProxError) {
         await flushAccess()  // the LRU order must include the latest hits
         while totalSize > goal {
             let victims: [String]
@@ -383,12 +420,6 @@ public actor ArtifactCache: ArtifactStore, DocumentStore {
                 logger.info("evicted least-recently-used artifacts", metadata: ["count": "\(chunk.count)", "bytes": "\(freedBefore - totalSize)"])
                 freedBefore = totalSize
             }
-        }
-        if totalSize + incoming > configuration.maxSize {
-            throw ProxError(
-                .insufficientStorage,
-                "the cache is full of pinned artifacts: \(incoming) more bytes do not fit in \(configuration.maxSize) (--cache-max-size)"
-            )
         }
     }
 

@@ -31,6 +31,7 @@ public struct APIError: HTTPResponseError {
         case .buildTimedOut, .invalidArtifact, .internal: .internalServerError
         case .cancelled, .unavailable: .serviceUnavailable
         case .insufficientStorage: .init(code: 507, reasonPhrase: "Insufficient Storage")
+        case .rateLimited: .tooManyRequests
         case .unauthorized: .unauthorized
         case .forbidden: .forbidden
         }
@@ -49,6 +50,7 @@ public struct APIError: HTTPResponseError {
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         let body = Body(status_code: status.code, error: .init(message: error.message, id: id, kind: error.kind.rawValue))
         var headers = self.headers
+        if let seconds = error.retryAfter { headers[.retryAfter] = String(seconds) }
         headers[.contentType] = "application/json; charset=utf-8"
         headers[.cacheControl] = "no-store"
         let data = try ProxAPI.encoder.encode(body)

@@ -219,6 +219,8 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var ticker: RepeatedTask?
     private var idleSince = NIODeadline.now()
     private var lastMethod: HTTPMethod?
+    /// A 101 has gone out: frames pass through until the guard has left the pipeline.
+    private var upgraded = false
 
     init(limits: ConnectionLimits, clock: Clock) {
         self.limits = limits
@@ -240,6 +242,7 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     // MARK: Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !upgraded else { return context.fireChannelRead(data) }
         guard !finished, pending == nil else { return }  // refused: nothing more is served
         switch unwrapInboundIn(data) {
         case .head(var head):
@@ -364,6 +367,7 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     // MARK: Outbound
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        guard !upgraded else { return context.write(data, promise: promise) }
         guard !finished else {
             promise?.fail(ChannelError.ioOnClosedChannel)  // the guard has answered and is closing
             return
@@ -371,9 +375,17 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
         switch unwrapOutboundIn(data) {
         case .head(let head):
             if head.status == .switchingProtocols {
-                // A WebSocket upgrade: what follows is not HTTP.
-                context.write(data, promise: promise)
-                context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+                // A WebSocket upgrade: what follows is not HTTP. Leaving the pipeline in the
+                // middle of this write would lose the flush behind it, so leave once it is out.
+                upgraded = true
+                let written = context.eventLoop.makePromise(of: Void.self)
+                written.futureResult.cascade(to: promise)
+                let loopContext = NIOLoopBound(context, eventLoop: context.eventLoop)
+                written.futureResult.whenComplete { _ in
+                    let context = loopContext.value
+                    context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+                }
+                context.write(data, promise: written)
                 return
             }
             if head.status.code >= 200 {
@@ -452,7 +464,7 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     private func tick(context: ChannelHandlerContext) {
-        guard !finished else { return }
+        guard !finished, !upgraded else { return }
         let now = NIODeadline.now()
         if readingBody {
             guard now - clock.lastByte > .init(limits.bodyTimeout) else { return }

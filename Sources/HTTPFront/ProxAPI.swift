@@ -20,11 +20,17 @@ public struct ProxAPI: Sendable {
         public var pushToken: String?
         /// The largest artifact a push may deliver (the cache quota).
         public var maxArtifactSize: Int64
+        /// Pull and admin tokens.
+        public var access: AccessPolicy
+        /// How a request's client is told (`--trusted-proxies`).
+        public var clients: ClientIdentifier
 
         public init(
             policy: BuildRequest.Policy = .init(), allowUnlisted: Bool = false, verifyOnRead: Bool = false, heartbeat: Duration = .seconds(15),
-            pushToken: String? = nil, maxArtifactSize: Int64 = 10_000_000_000
+            pushToken: String? = nil, maxArtifactSize: Int64 = 10_000_000_000, access: AccessPolicy = .init(), clients: ClientIdentifier = .init()
         ) {
+            self.access = access
+            self.clients = clients
             self.policy = policy
             self.allowUnlisted = allowUnlisted
             self.verifyOnRead = verifyOnRead
@@ -43,11 +49,18 @@ public struct ProxAPI: Sendable {
     /// Where builds' toolchains come from (what `/api/toolchains` reports).
     public let toolchains: ToolchainStatus
     public let options: Options
+    /// Counts each client's requests (`--client-request-rate`); nil: no limit.
+    public let requestLimiter: (any RequestRateLimiter)?
+    /// The cache as the admin API changes it; nil: no admin API for the cache.
+    public let cacheAdmin: (any CacheAdministration)?
 
     public init(
         builds: any BuildService, resolver: VersionResolver, settings: BuildSettings, catalog: PackageCatalog,
-        store: any ArtifactStore, logs: any LogSource, toolchains: ToolchainStatus, options: Options
+        store: any ArtifactStore, logs: any LogSource, toolchains: ToolchainStatus, options: Options,
+        requestLimiter: (any RequestRateLimiter)? = nil, cacheAdmin: (any CacheAdministration)? = nil
     ) {
+        self.requestLimiter = requestLimiter
+        self.cacheAdmin = cacheAdmin
         self.toolchains = toolchains
         self.builds = builds
         self.resolver = resolver
@@ -60,8 +73,9 @@ public struct ProxAPI: Sendable {
 
     public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
         router.add(middleware: APIErrorMiddleware())
-        router.get("/api/download") { request, _ in try await self.download(request) }
-        router.head("/api/download") { request, _ in try await self.download(request) }
+        router.add(middleware: ClientPolicyMiddleware(access: options.access, identifier: options.clients, limiter: requestLimiter))
+        router.get("/api/download") { request, context in try await self.download(request, client: self.client(of: request, context: context)) }
+        router.head("/api/download") { request, context in try await self.download(request, client: self.client(of: request, context: context)) }
         router.get("/api/packages") { _, _ in try await self.packages() }
         router.get("/api/caddy_versions") { _, _ in try await self.caddyVersions() }
         router.get("/api/platforms") { _, _ in try Self.platforms() }
@@ -76,11 +90,17 @@ public struct ProxAPI: Sendable {
         router.get("/healthz") { _, _ in try await self.health() }
         addUIRoutes(to: router)
         addInternalRoutes(to: router)
+        addAdminRoutes(to: router)
+    }
+
+    /// Who sent `request`, for the per-client build limits.
+    func client(of request: Request, context: some RequestContext) -> ClientID {
+        options.clients.client(peer: context.peer, headers: request.headers, acceptedToken: options.access.accepted(request.headers, for: .api))
     }
 
     // MARK: - Download
 
-    func download(_ request: Request) async throws -> Response {
+    func download(_ request: Request, client: ClientID) async throws -> Response {
         let query = request.uri.queryParameters
         func value(_ name: String) -> String? { query[Substring(name)].map { String($0) } }
         let packages: [String] = query.getAll("p").map { String($0) } + query.getAll("p[]").map { String($0) }
@@ -98,7 +118,7 @@ public struct ProxAPI: Sendable {
         if jobID == nil, let hit = try await store.lookup(resolved.cacheKey) {
             artifact = hit
         } else {
-            let build = try await builds.submit(resolved, requestedID: jobID)
+            let build = try await builds.submit(resolved, requestedID: jobID, client: client)
             buildID = build.id
             if !build.cached { cache = "miss" }
             artifact = try await waitForArtifact(build.id)
@@ -237,7 +257,7 @@ public struct ProxAPI: Sendable {
         )
         try await checkListed(buildRequest)
         let resolved = try await resolver.resolve(buildRequest, settings: settings)
-        let record = try await builds.submit(resolved, requestedID: submission.job_id)
+        let record = try await builds.submit(resolved, requestedID: submission.job_id, client: client(of: request, context: context))
         var response = try Self.json(Envelope(status_code: 202, result: BuildView(record)), status: .accepted)
         response.headers[.location] = "/api/builds/\(record.id)"
         return response

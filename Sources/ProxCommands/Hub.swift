@@ -50,6 +50,7 @@ public struct Hub: Sendable {
         let builds: any BuildService
         let logs: any LogSource
         let toolchains: ToolchainStatus
+        let requestLimiter: any RequestRateLimiter
         var services: [any Service] = []
         if configuration.hub {
             settings = await hubSettings(configuration, runner: runner, logger: logger)
@@ -72,11 +73,12 @@ public struct Hub: Sendable {
             let relay = RedisLogRelay(client: redis, schema: schema, logger: logger)
             let fetcher = PeerArtifactFetcher(store: store, pushToken: configuration.pushToken, maxSize: configuration.cacheMaxSize, logger: logger)
             let service = RedisBuildService(
-                client: redis, schema: schema, store: store, relay: relay, logger: logger,
+                client: redis, schema: schema, store: store, relay: relay, logger: logger, limits: configuration.buildLimits,
                 fetch: { origin, record, digest throws(ProxError) in try await fetcher.fetch(origin: origin, record: record, digest: digest) }
             )
             builds = service
             logs = relay
+            requestLimiter = RedisRateLimiter(client: redis, schema: schema, rate: configuration.clientRequestRate, logger: logger)
             services = [relay, MarkerKeeper(builds: service)]
             if configuration.pushToken?.isEmpty ?? true {
                 logger.warning("hub mode without --push-token: agents cannot deliver artifacts, so no build can finish")
@@ -87,8 +89,9 @@ public struct Hub: Sendable {
             toolchains = ToolchainStatus(source: inventory, downloaded: { runner.downloadedToolchains() }, proxyError: { await inventory.lastError })
             let memoryLogs = MemoryLogBus()
             let queue = LocalJobQueue(runner: runner, store: store, slots: configuration.simultaneousJobs)
-            builds = BuildCoordinator(store: store, queue: queue, logs: memoryLogs)
+            builds = BuildCoordinator(store: store, queue: queue, logs: memoryLogs, limits: configuration.buildLimits)
             logs = memoryLogs
+            requestLimiter = MemoryRateLimiter(rate: configuration.clientRequestRate)
         }
         let resolver = VersionResolver(proxy: proxy, ttl: configuration.resolveTTL, toolchains: toolchains.source)
         let catalog = PackageCatalog(endpoint: configuration.packageEndpoint, documents: store, refreshInterval: configuration.catalogRefresh, logger: logger)
@@ -97,8 +100,11 @@ public struct Hub: Sendable {
             options: .init(
                 policy: .init(allowReplacements: configuration.allowReplacements), allowUnlisted: configuration.allowUnlisted,
                 verifyOnRead: configuration.verifyOnRead, heartbeat: configuration.sseHeartbeat,
-                pushToken: configuration.pushToken, maxArtifactSize: configuration.cacheMaxSize
-            )
+                pushToken: configuration.pushToken, maxArtifactSize: configuration.cacheMaxSize,
+                access: AccessPolicy(pullTokens: configuration.pullTokens, adminToken: configuration.adminToken),
+                clients: ClientIdentifier(trustedProxies: configuration.trustedProxies)
+            ),
+            requestLimiter: configuration.clientRequestRate.isLimited ? requestLimiter : nil, cacheAdmin: store
         )
         let recovery = await store.recovery
         logger.info(
@@ -169,7 +175,7 @@ public struct Hub: Sendable {
 
     /// The HTTP application. `onServerRunning` receives the bound port.
     public func application(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        let router = Router(context: BasicWebSocketRequestContext.self)
+        let router = Router(context: ProxRequestContext.self)
         router.add(middleware: LogRequestsMiddleware(.info))
         api.addRoutes(to: router)
         api.addWebSocketRoutes(to: router)

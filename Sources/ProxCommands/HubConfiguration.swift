@@ -40,6 +40,17 @@ public struct HubConfiguration: Sendable, Equatable {
     /// Connections: how many, how slow, how large (`--max-connections`, `--header-timeout`,
     /// `--idle-timeout`, `--body-timeout`).
     public var connectionLimits = ConnectionLimits()
+    /// The bound on builds waiting, and per-client build limits (`--max-queued-builds`,
+    /// `--client-build-rate`, `--client-concurrent-builds`).
+    public var buildLimits = BuildLimits()
+    /// Requests per client, cache hits included (`--client-request-rate`).
+    public var clientRequestRate = Rate(600, per: .seconds(60))
+    /// Proxies whose `X-Forwarded-For` names the client (`--trusted-proxies`).
+    public var trustedProxies: [AddressRange] = []
+    /// Tokens that open a private instance (`--pull-token`, several allowed).
+    public var pullTokens: [String] = []
+    /// The token of the admin API (`--admin-token`).
+    public var adminToken: String?
 
     /// The default go command (the first `--go`); setting it makes it the only one.
     public var goExecutable: String {
@@ -104,6 +115,30 @@ public struct HubConfiguration: Sendable, Equatable {
         Setting(flag: "--body-timeout", env: "PB_BODY_TIMEOUT") { c, v throws(ConfigurationError) in
             c.connectionLimits.bodyTimeout = try SettingValue.duration(v, "--body-timeout", "PB_BODY_TIMEOUT")
         },
+        Setting(flag: "--max-queued-builds", env: "PB_MAX_QUEUED_BUILDS") { c, v throws(ConfigurationError) in
+            c.buildLimits.maxQueued = try SettingValue.integer(v, in: 0...1_000_000, "--max-queued-builds", "PB_MAX_QUEUED_BUILDS")
+        },
+        Setting(flag: "--client-build-rate", env: "PB_CLIENT_BUILD_RATE") { c, v throws(ConfigurationError) in
+            c.buildLimits.clientBuildRate = try SettingValue.rate(v, per: .seconds(3600), "--client-build-rate", "PB_CLIENT_BUILD_RATE")
+        },
+        Setting(flag: "--client-concurrent-builds", env: "PB_CLIENT_CONCURRENT_BUILDS") { c, v throws(ConfigurationError) in
+            c.buildLimits.clientConcurrent = try SettingValue.integer(v, in: 0...100_000, "--client-concurrent-builds", "PB_CLIENT_CONCURRENT_BUILDS")
+        },
+        Setting(flag: "--client-request-rate", env: "PB_CLIENT_REQUEST_RATE") { c, v throws(ConfigurationError) in
+            c.clientRequestRate = try SettingValue.rate(v, per: .seconds(60), "--client-request-rate", "PB_CLIENT_REQUEST_RATE")
+        },
+        Setting(flag: "--trusted-proxies", env: "PB_TRUSTED_PROXIES") { c, v throws(ConfigurationError) in
+            c.trustedProxies = try SettingValue.addressRanges(v, "--trusted-proxies", "PB_TRUSTED_PROXIES")
+        },
+        Setting(flag: "--pull-token", env: "PB_PULL_TOKEN") { c, v throws(ConfigurationError) in
+            c.pullTokens = try SettingValue.tokens(v, "--pull-token", "PB_PULL_TOKEN")
+        },
+        Setting(flag: "--admin-token", env: "PB_ADMIN_TOKEN") { c, v throws(ConfigurationError) in
+            guard let token = try SettingValue.tokens(v, "--admin-token", "PB_ADMIN_TOKEN").first, !v.contains(",") else {
+                throw ConfigurationError("--admin-token/PB_ADMIN_TOKEN: give one token")
+            }
+            c.adminToken = token
+        },
     ] + RedisSettings.settings(\.redis) + [
         Setting(flag: "--log-level", env: "PB_LOG_LEVEL") { c, v throws(ConfigurationError) in c.logLevel = try SettingValue.logLevel(v) },
     ]
@@ -130,6 +165,9 @@ public struct HubConfiguration: Sendable, Equatable {
         if cacheMaxSize < 1 << 20 { throw ConfigurationError("--cache-max-size/PB_CACHE_MAX_SIZE must be at least 1MB") }
         if agent {
             throw ConfigurationError("--agent/PB_AGENT: Prox's agent is its own command: run `proxagent --hub-url http://<hub>:8080 --push-token ...` on each build host")
+        }
+        if let adminToken, pullTokens.contains(adminToken) {
+            throw ConfigurationError("--admin-token/PB_ADMIN_TOKEN is also a --pull-token: give the admin API a token of its own")
         }
         try redis.validate()
     }

@@ -58,6 +58,20 @@ public struct ProxHubCommand: AsyncParsableCommand {
     var idleTimeout: String?
     @Option(name: .customLong("body-timeout"), help: "A request body silent this long gets 408 (PB_BODY_TIMEOUT). Default: 30s")
     var bodyTimeout: String?
+    @Option(name: .customLong("max-queued-builds"), help: "Builds waiting for a slot or agent; past it new builds get 503 (PB_MAX_QUEUED_BUILDS; 0: no bound). Default: 50")
+    var maxQueuedBuilds: String?
+    @Option(name: .customLong("client-build-rate"), help: "New builds per client: 30/h, 5/m (PB_CLIENT_BUILD_RATE; 0: no limit). Default: 30/h")
+    var clientBuildRate: String?
+    @Option(name: .customLong("client-concurrent-builds"), help: "Builds one client may have queued or running (PB_CLIENT_CONCURRENT_BUILDS; 0: no limit). Default: 3")
+    var clientConcurrentBuilds: String?
+    @Option(name: .customLong("client-request-rate"), help: "Requests per client, hits included: 600/m (PB_CLIENT_REQUEST_RATE; 0: no limit). Default: 600/m")
+    var clientRequestRate: String?
+    @Option(name: .customLong("trusted-proxies"), help: "Proxies whose X-Forwarded-For names the client: 10.0.0.0/8,127.0.0.1 (PB_TRUSTED_PROXIES).")
+    var trustedProxies: String?
+    @Option(name: .customLong("pull-token"), help: "Makes the server private: API requests need this token; repeat for several (PB_PULL_TOKEN, comma-separated).")
+    var pullToken: [String] = []
+    @Option(name: .customLong("admin-token"), help: "Token of the admin API under /api/admin/ (PB_ADMIN_TOKEN). Without it there is no admin API.")
+    var adminToken: String?
     @Flag(name: .customLong("hub"), help: "Hub mode: serve and queue builds on Redis for proxagents; build nothing here (PB_HUB).")
     var hub = false
     @Flag(name: .customLong("agent"), help: "prox-builder's agent mode: use the proxagent command instead (PB_AGENT).")
@@ -81,6 +95,10 @@ public struct ProxHubCommand: AsyncParsableCommand {
             ("--catalog-refresh", catalogRefresh), ("--resolve-ttl", resolveTTL), ("--sse-heartbeat", sseHeartbeat), ("--log-level", logLevel),
             ("--redis-host", redisHost), ("--redis-port", redisPort), ("--redis-username", redisUsername), ("--redis-password", redisPassword),
             ("--push-token", pushToken), ("--go-version", goVersion),
+            ("--max-queued-builds", maxQueuedBuilds), ("--client-build-rate", clientBuildRate),
+            ("--client-concurrent-builds", clientConcurrentBuilds), ("--client-request-rate", clientRequestRate),
+            ("--trusted-proxies", trustedProxies), ("--pull-token", pullToken.isEmpty ? nil : pullToken.joined(separator: ",")),
+            ("--admin-token", adminToken),
             ("--max-connections", maxConnections), ("--header-timeout", headerTimeout), ("--idle-timeout", idleTimeout), ("--body-timeout", bodyTimeout),
         ]
         for case let (name, value?) in options { flags[name] = value }

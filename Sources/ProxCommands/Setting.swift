@@ -1,5 +1,6 @@
 import ArgumentParser
 import BuildCore
+import HTTPFront
 import Foundation
 import Logging
 
@@ -99,6 +100,45 @@ enum SettingValue {
             throw ConfigurationError("--go/PB_GO: \(v.debugDescription) has an empty entry: give go commands separated by commas, e.g. /usr/lib/go-1.23/bin/go,/usr/lib/go-1.22/bin/go")
         }
         return list
+    }
+
+    /// A rate: `30/h`, `600/m`, `10/s` (also `min`, `hour`, `sec`); a bare number counts per
+    /// `period`; `0` or `off` is no limit.
+    static func rate(_ v: String, per period: Duration, _ flag: String, _ env: String) throws(ConfigurationError) -> Rate {
+        let text = v.trimmingCharacters(in: .whitespaces).lowercased()
+        if text == "0" || text == "off" { return .unlimited }
+        let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
+        let units: [String: Duration] = ["s": .seconds(1), "sec": .seconds(1), "m": .seconds(60), "min": .seconds(60), "h": .seconds(3600), "hour": .seconds(3600)]
+        guard let count = parts.first.flatMap({ Int($0) }), count >= 0, count <= 1_000_000_000 else {
+            throw ConfigurationError("\(flag)/\(env): \(v.debugDescription) is not a rate: give a count per second, minute or hour, e.g. 30/h or 600/m (0 or off: no limit)")
+        }
+        if parts.count == 1 { return count == 0 ? .unlimited : Rate(count, per: period) }
+        guard let unit = units[parts[1]] else {
+            throw ConfigurationError("\(flag)/\(env): \(v.debugDescription) has an unknown unit: use /s, /m or /h, e.g. 30/h")
+        }
+        return count == 0 ? .unlimited : Rate(count, per: unit)
+    }
+
+    /// `--trusted-proxies`: addresses and CIDR ranges, separated by commas.
+    static func addressRanges(_ v: String, _ flag: String, _ env: String) throws(ConfigurationError) -> [AddressRange] {
+        var ranges: [AddressRange] = []
+        for item in v.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
+            guard let range = AddressRange(item) else {
+                throw ConfigurationError("\(flag)/\(env): \(item.debugDescription) is not an address or CIDR range, e.g. 10.0.0.0/8, 127.0.0.1 or fd00::/8")
+            }
+            ranges.append(range)
+        }
+        return ranges
+    }
+
+    /// Tokens given several times (or comma-separated in the variable): at least 16
+    /// characters each, so that a short or empty one is not taken for protection.
+    static func tokens(_ v: String, _ flag: String, _ env: String) throws(ConfigurationError) -> [String] {
+        let tokens = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard !tokens.isEmpty, tokens.allSatisfy({ $0.count >= 16 && $0.allSatisfy { $0.isASCII && !$0.isWhitespace && $0 != "," } }) else {
+            throw ConfigurationError("\(flag)/\(env): every token needs at least 16 printable ASCII characters and no commas (e.g. from `openssl rand -hex 24`)")
+        }
+        return tokens
     }
 
     /// `--go-version`: a Go release as `go env GOVERSION` prints it (`go1.23.5`).

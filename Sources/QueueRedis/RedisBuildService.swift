@@ -24,14 +24,17 @@ public actor RedisBuildService: BuildService {
     private let logger: Logger
     /// How long a waiting request rides out a Redis outage before it fails.
     private let outageGrace: Duration
+    /// What a new build must fit in (see ``BuildService``).
+    public nonisolated let limits: BuildLimits
     private var started = 0
     private var fetches: [CacheKey: Task<ArtifactRecord?, any Error>] = [:]
     private var accepting = true
 
     public init(
         client: RedisClient, schema: RedisSchema, store: any ArtifactStore, relay: RedisLogRelay, logger: Logger,
-        outageGrace: Duration = .seconds(30), fetch: @escaping ArtifactFetcher
+        outageGrace: Duration = .seconds(30), limits: BuildLimits = .unlimited, fetch: @escaping ArtifactFetcher
     ) {
+        self.limits = limits
         self.client = client
         self.schema = schema
         self.store = store
@@ -43,7 +46,7 @@ public actor RedisBuildService: BuildService {
 
     public var startedBuildCount: Int { started }
 
-    public func submit(_ build: ResolvedBuild, requestedID: String?) async throws(ProxError) -> BuildRecord {
+    public func submit(_ build: ResolvedBuild, requestedID: String?, client requester: ClientID?) async throws(ProxError) -> BuildRecord {
         if let requestedID { try BuildCoordinator.validateID(requestedID) }
         guard accepting else { throw ProxError(.unavailable, "the server is shutting down: retry on another instance") }
         let key = build.cacheKey
@@ -58,6 +61,8 @@ public actor RedisBuildService: BuildService {
             schema.jobs(goVersion: build.settings.goVersion), RedisSchema.milliseconds(schema.markerTTL),
             hit?.digest ?? "", hit.map { String($0.size) } ?? "", try Self.json(job), schema.recentLimit,
             RedisSchema.seconds(schema.recordTTL), RedisSchema.seconds(schema.logTTL),
+            limits.maxQueued, requester ?? "", limits.clientBuildRate.count, RedisSchema.milliseconds(limits.clientBuildRate.period),
+            limits.clientConcurrent,
         ] + lines
         let reply = try await redisCall { () throws(RedisError) in try await client.eval(RedisScripts.submit, arguments) }
         guard let items = reply.array, items.count == 2, let outcome = items[0].string, let buildID = items[1].string else {
@@ -66,6 +71,12 @@ public actor RedisBuildService: BuildService {
         switch outcome {
         case "conflict":
             throw .invalid("job_id \(requestedID ?? buildID) is already used by another build: choose a new job_id")
+        case "full":
+            throw limits.queueFull(waiting: Int(buildID) ?? limits.maxQueued)
+        case "rate":
+            throw limits.overRate(requester ?? "", retryAfter: Int(buildID) ?? limits.retryAfter)
+        case "concurrent":
+            throw limits.overConcurrency(requester ?? "")
         case "created":
             started += 1
             logger.info("build queued", metadata: ["build": "\(buildID)", "key": "\(key.hex)"])
@@ -76,6 +87,18 @@ public actor RedisBuildService: BuildService {
             throw ProxError(.internal, "build \(buildID) vanished from Redis right after it was submitted")
         }
         return record
+    }
+
+    public func cancel(_ id: String) async throws(ProxError) -> BuildRecord? {
+        guard let current = try await record(id) else { return nil }
+        let error = ProxError(.cancelled, "build \(current.id) was cancelled by the server's administrator")
+        let arguments: [any RedisArgument] = [
+            schema.prefix, current.id, Self.milliseconds(Date()), try Self.json(error), "build cancelled: \(error.message)",
+            RedisSchema.seconds(schema.logTTL), RedisSchema.seconds(schema.recordTTL),
+        ]
+        let client = self.client
+        _ = try await redisCall { () throws(RedisError) in try await client.eval(RedisScripts.cancel, arguments) }
+        return try await record(id)
     }
 
     public func record(_ id: String) async throws(ProxError) -> BuildRecord? {

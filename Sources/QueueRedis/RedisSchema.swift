@@ -11,6 +11,10 @@
 /// | `inflight:<cache key>` | string, with expiry | the id of the live build for that key (coalescing across hubs) |
 /// | `alias:<id>` | string | a client-chosen `job_id` that joined another build |
 /// | `active` | hash | id → cache key of every queued or running build (hubs renew their markers) |
+/// | `queued` | set | ids of the builds waiting for an agent (the bound of `--max-queued-builds`) |
+/// | `client:<client>:starts` | sorted set, with expiry | the builds a client started in the last period (`--client-build-rate`), scored by time |
+/// | `client:<client>:active` | set, with expiry | the client's builds queued or running (`--client-concurrent-builds`) |
+/// | `rate:<client>:<window>` | string, with expiry | requests of a client in one window (`--client-request-rate`) |
 /// | `recent` | sorted set | ids by creation time, for `/api/builds` |
 /// | `agents` | hash | agent name → JSON ``AgentAdvertisement`` (slots, running, toolchains, downloads, last seen) |
 /// | `wake:<relay>` | stream | wakes a hub's log relay when its set of watched logs changes |
@@ -51,6 +55,8 @@ public struct RedisSchema: Sendable, Equatable {
     public var agents: String { prefix + "agents" }
     public var streams: String { prefix + "streams" }
     public func wake(_ relay: String) -> String { prefix + "wake:" + relay }
+    public var queued: String { prefix + "queued" }
+    public func rate(_ client: String, window: Int64) -> String { prefix + "rate:" + client + ":" + String(window) }
 
     static func milliseconds(_ duration: Duration) -> Int64 {
         let (seconds, attoseconds) = duration.components
@@ -83,6 +89,7 @@ enum RedisScripts {
           local key = redis.call('HGET', b, 'key')
           if key and redis.call('GET', p .. 'inflight:' .. key) == id then redis.call('DEL', p .. 'inflight:' .. key) end
           redis.call('HDEL', p .. 'active', id)
+          redis.call('SREM', p .. 'queued', id)
         end
         local function owned(id, agent)
           local b = bkey(id)
@@ -101,8 +108,12 @@ enum RedisScripts {
     /// Queues a build, joins the live build of the same key, or records a cache hit.
     /// ARGV: 2 cache key, 3 new id, 4 requested id or '', 5 build JSON, 6 now ms, 7 jobs
     /// stream, 8 marker TTL ms, 9 cached digest or '', 10 cached size, 11 job JSON,
-    /// 12 recent limit, 13 record TTL s, 14 log TTL s, 15... first log lines (text).
-    /// Returns {outcome, id}: created, joined, cached, existing, conflict.
+    /// 12 recent limit, 13 record TTL s, 14 log TTL s, 15 max queued (0: no bound),
+    /// 16 client or '', 17 client builds per period (0: no limit), 18 period ms,
+    /// 19 client concurrent builds (0: no limit), 20... first log lines (text).
+    /// Returns {outcome, id}: created, joined, cached, existing, conflict; or a refusal of a
+    /// new build: {'full', waiting}, {'rate', seconds until the client may start one},
+    /// {'concurrent', ''}.
     static let submit = RedisScript(
         prelude + """
             local key, id, requested = ARGV[2], ARGV[3], ARGV[4]
@@ -129,9 +140,35 @@ enum RedisScripts {
                 redis.call('DEL', p .. 'inflight:' .. key)
               end
             end
+            local client, rate, period, concurrent = ARGV[16], tonumber(ARGV[17]), tonumber(ARGV[18]), tonumber(ARGV[19])
+            local starts, mine = p .. 'client:' .. client .. ':starts', p .. 'client:' .. client .. ':active'
+            if cachedDigest == '' then
+              local maxQueued = tonumber(ARGV[15])
+              if maxQueued > 0 and redis.call('SCARD', p .. 'queued') >= maxQueued then
+                for _, q in ipairs(redis.call('SMEMBERS', p .. 'queued')) do
+                  if redis.call('HGET', bkey(q), 'state') ~= 'queued' then redis.call('SREM', p .. 'queued', q) end
+                end
+                local waiting = redis.call('SCARD', p .. 'queued')
+                if waiting >= maxQueued then return {'full', tostring(waiting)} end
+              end
+              if client ~= '' and rate > 0 then
+                redis.call('ZREMRANGEBYSCORE', starts, '-inf', tonumber(now) - period)
+                if redis.call('ZCARD', starts) >= rate then
+                  local oldest = redis.call('ZRANGE', starts, 0, 0, 'WITHSCORES')
+                  return {'rate', tostring(math.max(1, math.ceil((tonumber(oldest[2]) + period - tonumber(now)) / 1000)))}
+                end
+              end
+              if client ~= '' and concurrent > 0 then
+                for _, a in ipairs(redis.call('SMEMBERS', mine)) do
+                  local st = redis.call('HGET', bkey(a), 'state')
+                  if st ~= 'queued' and st ~= 'running' then redis.call('SREM', mine, a) end
+                end
+                if redis.call('SCARD', mine) >= concurrent then return {'concurrent', ''} end
+              end
+            end
             local b = bkey(id)
             redis.call('HSET', b, 'id', id, 'key', key, 'build', ARGV[5], 'created', now, 'stream', stream, 'attempts', 0)
-            for i = 15, #ARGV do line(id, i == 15 and 'queued' or 'resolve', ARGV[i], now) end
+            for i = 20, #ARGV do line(id, i == 20 and 'queued' or 'resolve', ARGV[i], now) end
             redis.call('ZADD', p .. 'recent', now, id)
             redis.call('ZREMRANGEBYRANK', p .. 'recent', 0, -tonumber(ARGV[12]) - 1)
             if cachedDigest ~= '' then
@@ -141,6 +178,15 @@ enum RedisScripts {
               return {'cached', id}
             end
             redis.call('HSET', b, 'state', 'queued', 'cached', '0')
+            redis.call('SADD', p .. 'queued', id)
+            if client ~= '' and rate > 0 then
+              redis.call('ZADD', starts, now, id)
+              redis.call('PEXPIRE', starts, period)
+            end
+            if client ~= '' and concurrent > 0 then
+              redis.call('SADD', mine, id)
+              redis.call('EXPIRE', mine, recordTTL)
+            end
             redis.call('SET', p .. 'inflight:' .. key, id, 'PX', markerTTL)
             redis.call('HSET', p .. 'active', id, key)
             local entry = redis.call('XADD', stream, '*', 'build', id, 'job', ARGV[11])
@@ -177,6 +223,7 @@ enum RedisScripts {
               return {'exhausted', message}
             end
             redis.call('HSET', b, 'state', 'running', 'worker', agent, 'started', now, 'entry', entry)
+            redis.call('SREM', p .. 'queued', id)
             renew(id, ARGV[11])
             if previous ~= '' and attempts > 1 then
               line(id, 'queued', 'attempt ' .. attempts .. ' of ' .. maxAttempts .. ', on agent ' .. agent .. ': agent ' .. previous .. ' stopped responding', now)
@@ -256,6 +303,22 @@ enum RedisScripts {
             """
     )
 
+    /// Cancels a queued or running build (the admin API). ARGV: 2 id, 3 now ms, 4 error
+    /// JSON, 5 log line, 6 log TTL s, 7 record TTL s. Returns the state it had. Its agent
+    /// learns at its next heartbeat that it no longer owns the build and stops it; a queued
+    /// entry is acknowledged by whichever agent receives it (the build is no longer queued).
+    static let cancel = RedisScript(
+        prelude + """
+            local id, now = ARGV[2], ARGV[3]
+            local state = redis.call('HGET', bkey(id), 'state')
+            if state ~= 'queued' and state ~= 'running' then return state or '' end
+            redis.call('HSET', bkey(id), 'state', 'cancelled', 'finished', now, 'error', ARGV[4])
+            line(id, 'done', ARGV[5], now)
+            finish(id, 'cancelled', ARGV[6], ARGV[7])
+            return state
+            """
+    )
+
     /// Gives a running build back to the queue (agent shutting down): another agent's next
     /// reclaim takes it at once, ahead of newer jobs. ARGV: 2 id, 3 agent, 4 stream,
     /// 5 group, 6 entry, 7 now ms, 8 idle ms to set. Returns 'ok' or 'lost'.
@@ -265,6 +328,7 @@ enum RedisScripts {
             if not owned(id, agent) then return 'lost' end
             local b = bkey(id)
             redis.call('HSET', b, 'state', 'queued', 'worker', '')
+            redis.call('SADD', p .. 'queued', id)
             redis.call('HINCRBY', b, 'attempts', -1)
             line(id, 'queued', 'agent ' .. agent .. ' is shutting down: the build goes back to the queue', ARGV[7])
             redis.call('XCLAIM', stream, group, agent, 0, entry, 'IDLE', ARGV[8], 'JUSTID')

@@ -170,7 +170,9 @@ class LiveProx:
         self.hub = subprocess.Popen(
             [proxhub_path(), "--webserver-host", "127.0.0.1", "--webserver-port", str(port),
              "--binary-path", os.path.join(self.root, "data"), "--go", go_command(), "--goproxy", self.goproxy,
-             "--package-endpoint", "file://" + os.path.join(self.fixture, "packages.json"), *self.hub_arguments()],
+             "--package-endpoint", "file://" + os.path.join(self.fixture, "packages.json"),
+             # The suite starts more builds from 127.0.0.1 than the per-client defaults allow.
+             "--client-build-rate", "0", "--client-concurrent-builds", "0", *self.hub_arguments()],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True, env=child_env(),
             start_new_session=True,  # its own process group: crash_hub kills its go commands too
         )

@@ -142,7 +142,7 @@ import Testing
 
     @Test func aSlowlorisDoesNotKeepOthersOut() async throws {
         let hub = try await LiveHub.start { configuration in
-            configuration.connectionLimits.headerTimeout = .seconds(5)
+            configuration.connectionLimits.headerTimeout = .seconds(8)
         }
         defer { Task { await hub.stop() } }
         let port = hub.port
@@ -157,7 +157,8 @@ import Testing
         }
         // While they hold their connections, a normal client is served at once.
         _ = await eventually(timeout: .seconds(3)) { hub.hub.connections.current >= attackers }
-        #expect(hub.hub.connections.current >= attackers * 9 / 10, "the attack did not get going: \(hub.hub.connections.current) connections")
+        // (On a loaded machine the first connections may already have timed out.)
+        #expect(hub.hub.connections.current >= attackers / 2, "the attack did not get going: \(hub.hub.connections.current) connections")
         let started = ContinuousClock.now
         let reply = try await hub.get("/api/platforms")
         #expect(reply.status == 200)

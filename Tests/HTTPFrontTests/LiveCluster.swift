@@ -48,7 +48,7 @@ enum Cluster {
             "--hub", "--webserver-host", "127.0.0.1", "--webserver-port", String(port), "--binary-path", dataDirectory,
             "--redis-host", "127.0.0.1", "--redis-port", String(redis.port), "--push-token", token,
             "--goproxy", fixture.goproxy, "--package-endpoint", fixture.packageEndpoint, "--go", Fixture.goExecutable,
-            "--log-level", "warning",
+            "--log-level", "warning", "--client-build-rate", "0", "--client-concurrent-builds", "0", "--client-request-rate", "0",
         ]
     }
 

@@ -33,6 +33,9 @@ struct LiveHub: HubClient {
         configuration.goproxy = fixture.goproxy
         configuration.packageEndpoint = fixture.packageEndpoint
         configuration.goExecutable = goExecutable ?? Fixture.goExecutable
+        // Every test client is 127.0.0.1: the per-client limits are tested on their own.
+        configuration.buildLimits = .unlimited
+        configuration.clientRequestRate = .unlimited
         configure(&configuration)
         var logger = Logger(label: "test.proxhub")
         logger.logLevel = .warning

@@ -1,0 +1,156 @@
+import BuildCore
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdWebSocket
+import NIOCore
+
+/// Who may use which routes (issue 11).
+/// - With pull tokens (`--pull-token`, several allowed) every `/api/` route and `/ws` needs
+///   one (or the admin token): `Authorization: Bearer <token>`, or HTTP basic with any
+///   user name and the token as password (`curl -u :TOKEN`). Without any, they are open.
+/// - `/api/admin/` needs the admin token (`--admin-token`); without one it does not exist.
+/// - `/healthz` and the web UI's files stay open (the UI asks for the token itself);
+///   `/api/internal/` (agents) checks the push token on its own.
+public struct AccessPolicy: Sendable, Equatable {
+    public var pullTokens: [String]
+    public var adminToken: String?
+
+    public init(pullTokens: [String] = [], adminToken: String? = nil) {
+        self.pullTokens = pullTokens.filter { !$0.isEmpty }
+        self.adminToken = adminToken.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    public var isPrivate: Bool { !pullTokens.isEmpty }
+
+    enum Area { case open, api, admin, internalAPI }
+
+    static func area(of path: String) -> Area {
+        if path.hasPrefix("/api/internal/") { return .internalAPI }
+        if path.hasPrefix("/api/admin/") || path == "/api/admin" { return .admin }
+        if path.hasPrefix("/api/") || path == "/api" || path == "/ws" { return .api }
+        return .open
+    }
+
+    /// The token a request carries: `Authorization: Bearer <token>`, or basic
+    /// credentials' password (their user name when the password is empty).
+    static func token(in headers: HTTPFields) -> String? {
+        guard let value = headers[.authorization] else { return nil }
+        let parts = value.split(separator: " ", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { return nil }
+        switch parts[0].lowercased() {
+        case "bearer":
+            let token = parts[1].trimmingCharacters(in: .whitespaces)
+            return token.isEmpty ? nil : token
+        case "basic":
+            guard let decoded = Data(base64Encoded: parts[1].trimmingCharacters(in: .whitespaces)).map({ String(decoding: $0, as: UTF8.self) }),
+                let colon = decoded.firstIndex(of: ":")
+            else { return nil }
+            let user = String(decoded[..<colon]), password = String(decoded[decoded.index(after: colon)...])
+            let token = password.isEmpty ? user : password
+            return token.isEmpty ? nil : token
+        default:
+            return nil
+        }
+    }
+
+    /// Compares in time that depends on neither the tokens' contents nor where they differ.
+    static func matches(_ given: String, _ expected: String) -> Bool {
+        let a = SHA256.hash(data: Data(given.utf8)), b = SHA256.hash(data: Data(expected.utf8))
+        var difference: UInt8 = 0
+        for (x, y) in zip(a, b) { difference |= x ^ y }
+        return difference == 0
+    }
+
+    /// The token of `headers` if it is one this server accepts for `area`.
+    func accepted(_ headers: HTTPFields, for area: Area) -> String? {
+        guard let token = Self.token(in: headers) else { return nil }
+        var accepted = false
+        if let adminToken, Self.matches(token, adminToken) { accepted = true }
+        if area != .admin {
+            for pull in pullTokens where Self.matches(token, pull) { accepted = true }  // every one compared
+        }
+        return accepted ? token : nil
+    }
+
+    func unauthorized(_ message: String, headers request: HTTPFields) -> APIError {
+        var headers: HTTPFields = [.wwwAuthenticate: #"Bearer realm="Prox""#]
+        // The web UI asks for the token itself; a browser's own basic-auth prompt would get in its way.
+        if request[.init("X-Prox-UI")!] == nil { headers.append(HTTPField(name: .wwwAuthenticate, value: #"Basic realm="Prox", charset="UTF-8""#)) }
+        return APIError(ProxError(.unauthorized, message), id: RequestIdentifier.make(), headers: headers)
+    }
+}
+
+/// Applies the ``AccessPolicy`` and `--client-request-rate` to every request, before its
+/// route: 401 with `WWW-Authenticate` for a missing or wrong token, 429 with `Retry-After`
+/// for a client over its request rate. Tokens are never logged or echoed.
+struct ClientPolicyMiddleware<Context: RequestContext>: RouterMiddleware {
+    let access: AccessPolicy
+    let identifier: ClientIdentifier
+    let limiter: (any RequestRateLimiter)?
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let area = AccessPolicy.area(of: request.uri.path)
+        var accepted: String?
+        switch area {
+        case .internalAPI:
+            return try await next(request, context)
+        case .open:
+            return try await next(request, context)
+        case .admin:
+            guard access.adminToken != nil else {
+                throw ProxError(.notFound, "the admin API is off: start proxhub with --admin-token to use it")
+            }
+            accepted = access.accepted(request.headers, for: .admin)
+            guard accepted != nil else {
+                throw access.unauthorized(
+                    AccessPolicy.token(in: request.headers) == nil
+                        ? "the admin API needs the admin token: send Authorization: Bearer <admin token>"
+                        : "wrong admin token: send the token proxhub was started with (--admin-token)",
+                    headers: request.headers
+                )
+            }
+        case .api:
+            accepted = access.accepted(request.headers, for: .api)
+            if access.isPrivate, accepted == nil {
+                throw access.unauthorized(
+                    AccessPolicy.token(in: request.headers) == nil
+                        ? "this server is private: send a pull token as Authorization: Bearer <token> (curl -H 'Authorization: Bearer TOKEN' or curl -u :TOKEN)"
+                        : "wrong pull token: ask this server's operator for a valid one (--pull-token)",
+                    headers: request.headers
+                )
+            }
+        }
+        if let limiter {
+            let client = identifier.client(peer: context.peer, headers: request.headers, acceptedToken: accepted)
+            if let wait = await limiter.count(client) {
+                throw ProxError(
+                    .rateLimited,
+                    "\(BuildLimits.describe(client)) is over its request rate (--client-request-rate): retry in \(wait) s",
+                    retryAfter: wait
+                )
+            }
+        }
+        return try await next(request, context)
+    }
+}
+
+extension RequestContext {
+    /// The peer's address, when the context knows it (``ProxRequestContext`` does).
+    var peer: SocketAddress? { (self as? any RemoteAddressRequestContext)?.remoteAddress }
+}
+
+/// Prox's request context: Hummingbird's WebSocket-capable one, plus the peer address
+/// (for per-client limits).
+public struct ProxRequestContext: RequestContext, WebSocketRequestContext, RemoteAddressRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let webSocket: WebSocketHandlerReference<Self>
+    public let remoteAddress: SocketAddress?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        webSocket = .init()
+        remoteAddress = source.channel.remoteAddress
+    }
+}
