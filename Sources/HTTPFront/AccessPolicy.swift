@@ -27,16 +27,21 @@ public struct AccessPolicy: Sendable, Equatable {
     enum Area { case open, api, admin, internalAPI }
 
     static func area(of path: String) -> Area {
+        if path == "/api/session" { return .open }  // where the web UI learns it needs a token, and hands it in
         if path.hasPrefix("/api/internal/") { return .internalAPI }
         if path.hasPrefix("/api/admin/") || path == "/api/admin" { return .admin }
         if path.hasPrefix("/api/") || path == "/api" || path == "/ws" { return .api }
         return .open
     }
 
+    /// The cookie the web UI's session keeps the token in (HttpOnly, SameSite=Strict).
+    static let cookieName = "prox_token"
+
     /// The token a request carries: `Authorization: Bearer <token>`, or basic
-    /// credentials' password (their user name when the password is empty).
+    /// credentials' password (their user name when the password is empty), or the web
+    /// UI's session cookie.
     static func token(in headers: HTTPFields) -> String? {
-        guard let value = headers[.authorization] else { return nil }
+        guard let value = headers[.authorization] else { return cookieToken(in: headers) }
         let parts = value.split(separator: " ", maxSplits: 1).map(String.init)
         guard parts.count == 2 else { return nil }
         switch parts[0].lowercased() {
@@ -53,6 +58,14 @@ public struct AccessPolicy: Sendable, Equatable {
         default:
             return nil
         }
+    }
+
+    static func cookieToken(in headers: HTTPFields) -> String? {
+        for cookie in headers[values: .cookie].flatMap({ $0.split(separator: ";") }) {
+            let pair = cookie.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            if pair.count == 2, pair[0] == cookieName, let token = pair[1].removingPercentEncoding, !token.isEmpty { return token }
+        }
+        return nil
     }
 
     /// Compares in time that depends on neither the tokens' contents nor where they differ.

@@ -91,6 +91,7 @@ public struct ProxAPI: Sendable {
         addUIRoutes(to: router)
         addInternalRoutes(to: router)
         addAdminRoutes(to: router)
+        addSessionRoutes(to: router)
     }
 
     /// Who sent `request`, for the per-client build limits.

@@ -57,6 +57,27 @@ import Testing
         #expect(try await hub.get("/").status == 200)
     }
 
+    @Test func theUIsSessionKeepsTheTokenInAnHttpOnlyCookie() async throws {
+        let hub = try await LiveHub.start { c in c.pullTokens = Self.pull }
+        defer { Task { await hub.stop() } }
+        let before = try #require(try await hub.get("/api/session").json()["result"] as? [String: Bool])
+        #expect(before == ["private": true, "authorized": false])
+        let wrong = try await hub.request("/api/session", method: .POST, body: #"{"token": "wrong-token-0123456789"}"#)
+        #expect(wrong.status == 401)
+        #expect(wrong.header("Set-Cookie") == nil)
+        let login = try await hub.request("/api/session", method: .POST, body: #"{"token": "\#(Self.pull[1])"}"#)
+        #expect(login.status == 200)
+        let cookie = try #require(login.header("Set-Cookie"))
+        #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Path=/"), "\(cookie)")
+        let pair = String(cookie.split(separator: ";")[0])
+        #expect(try await hub.get("/api/platforms", headers: [("Cookie", "other=1; \(pair)")]).status == 200)
+        let after = try #require(try await hub.get("/api/session", headers: [("Cookie", pair)]).json()["result"] as? [String: Bool])
+        #expect(after == ["private": true, "authorized": true])
+        #expect(try await hub.get("/api/platforms", headers: [("Cookie", "prox_token=forged-0123456789abc")]).status == 401)
+        let logout = try await hub.request("/api/session", method: .DELETE)
+        #expect(logout.header("Set-Cookie")?.contains("Max-Age=0") == true)
+    }
+
     @Test func anAcceptedTokenIsItsOwnClient() async throws {
         let hub = try await LiveHub.start { c in
             c.pullTokens = Self.pull

@@ -13,7 +13,9 @@ export class APIError extends Error {
 async function request(path, options = {}) {
   let response;
   try {
-    response = await fetch(path, { headers: { Accept: "application/json" }, ...options });
+    // X-Prox-UI: a private server answers 401 without a basic-auth challenge, so the
+    // browser does not pop up its own login box; the page asks for the token itself.
+    response = await fetch(path, { ...options, headers: { Accept: "application/json", "X-Prox-UI": "1", ...(options.headers || {}) } });
   } catch (error) {
     throw new APIError(0, `the server cannot be reached (${error.message}): check that proxhub is running, then retry`);
   }
@@ -32,6 +34,22 @@ async function request(path, options = {}) {
     throw new APIError(response.status, message, detail && detail.id);
   }
   return body;
+}
+
+/** `GET /api/session`: `{private, authorized}`: whether this server needs a pull token, and
+ * whether this browser session has one it accepts. */
+export async function session() {
+  return (await request("/api/session")).result;
+}
+
+/** `POST /api/session`: hands in a pull token; the server keeps it in an HttpOnly session
+ * cookie that every later request of this page carries (logs and downloads included). */
+export async function login(token) {
+  return (await request("/api/session", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ token }),
+  })).result;
 }
 
 /** `/api/packages`: the catalog, most downloaded first. */

@@ -313,6 +313,7 @@ async function start() {
     }
   });
 
+  if (!(await signedIn())) return;
   await Promise.all([
     loadPlatforms(wanted.target).catch((e) => showLoadError("Platforms", e)),
     loadVersions(wanted.version).catch((e) => showLoadError("Caddy versions", e)),
@@ -325,6 +326,34 @@ async function start() {
     if (document.visibilityState === "visible") refreshRecent();
   }, 15000);
   document.documentElement.dataset.ready = "true";
+}
+
+/** A private server: asks for the pull token until one is accepted; true when the page may go on. */
+async function signedIn() {
+  let current;
+  try {
+    current = await api.session();
+  } catch {
+    return true; // an older or unreachable server: the loads below report what is wrong
+  }
+  if (!current.private || current.authorized) return true;
+  const form = $("token-form");
+  $("build-form").hidden = true;
+  form.hidden = false;
+  $("token-input").focus();
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    $("token-error").textContent = "";
+    try {
+      await api.login($("token-input").value.trim());
+      window.location.reload();
+    } catch (error) {
+      $("token-error").textContent = error.message;
+      $("token-input").select();
+    }
+  });
+  document.documentElement.dataset.ready = "true";
+  return false;
 }
 
 start();
