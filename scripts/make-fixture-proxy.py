@@ -284,6 +284,22 @@ def multi_files():
 BROKEN_EXTRA = '\n// x is a deliberate compile error.\nvar x int = "this does not compile"\n'
 
 
+def hungry_files():
+    """A plugin whose compilation needs gigabytes of memory (about 2 GB with go 1.23), far
+    more than the limits the tests of --build-memory set, garbage collector or not:
+    tens of thousands of generated functions in one file. Not in packages.json; those
+    tests build it with --allow-unlisted, and no test lets its compilation finish (a
+    finished one would be in the shared Go build cache)."""
+    files = plugin_files(HUNGRY, "hungry", ["http.handlers.hungry"])
+    lines = ["package hungry", "", "// Generated: a large file, to make the compiler use a lot of memory.", ""]
+    for i in range(21000):
+        lines.append(f"func F{i}(x int) int {{")
+        lines.extend(f"\tif x > {j} {{\n\t\tx = x*{j + 3} + {i}\n\t}}" for j in range(20))
+        lines.append("\treturn x\n}\n")
+    files["generated.go"] = "\n".join(lines)
+    return files
+
+
 HELLO = "github.com/proxfixture/hello"
 HELLO_IDS = {
     "v0.1.0": ["http.handlers.hello"],
@@ -294,6 +310,7 @@ UPPER = "github.com/ProxFixture/UpperCase"
 MAJORTWO = "github.com/proxfixture/majortwo/v2"
 WITHDEP = "github.com/proxfixture/withdep"
 BROKEN = "github.com/proxfixture/broken"
+HUNGRY = "github.com/proxfixture/hungry"
 
 # (module path, version, files)
 MODULES = [
@@ -311,6 +328,7 @@ MODULES = [
                   field="Greeting", value="helper.Greeting()")),
     (BROKEN, "v0.1.0", plugin_files(BROKEN, "broken", ["http.handlers.broken"], extra=BROKEN_EXTRA)),
     ("github.com/proxfixture/multi", "v1.0.0", multi_files()),
+    (HUNGRY, "v0.1.0", hungry_files()),
 ]
 
 # Untagged commits: (module path, pseudo-version, files, branch names). As on

@@ -58,12 +58,16 @@ public struct GoToolchainRunner: BuildRunner {
         public var environment: [String: String]
         /// Keep the temporary directory of a failed build (debugging; never in production).
         public var keepFailedWorkDirectories: Bool
+        /// Memory, CPUs and disk of each build.
+        public var resources: BuildResources
 
         public init(
             goExecutable: String = "go", additionalGoExecutables: [String] = [], toolchainDownload: Bool = true,
             goproxy: String, moduleCache: String, buildCache: String, workDirectory: String,
-            timeout: Duration = .seconds(600), environment: [String: String] = [:], keepFailedWorkDirectories: Bool = false
+            timeout: Duration = .seconds(600), environment: [String: String] = [:], keepFailedWorkDirectories: Bool = false,
+            resources: BuildResources = .init()
         ) {
+            self.resources = resources
             self.goExecutable = goExecutable
             self.additionalGoExecutables = additionalGoExecutables
             self.toolchainDownload = toolchainDownload
@@ -148,9 +152,23 @@ public struct GoToolchainRunner: BuildRunner {
         events(BuildEvent(step: .prepare, stream: .info, text: "writing main.go in a fresh module"))
         do {
             try Self.mainGo(for: build).write(toFile: directory + "/main.go", atomically: false, encoding: .utf8)
+            // The go command's temporary files ($WORK) stay inside the build directory: they
+            // count towards --build-disk and go with it.
+            try FileManager.default.createDirectory(atPath: directory + "/.tmp", withIntermediateDirectories: false)
         } catch {
             throw ProxError(.internal, "cannot write main.go: \(error)")
         }
+        let resources = configuration.resources
+        var fence: MemoryFence?
+        if let memory = resources.memory {
+            fence = try MemoryFence.make(limit: memory, name: "prox-" + (directory as NSString).lastPathComponent, fence: resources.fence)
+        }
+        defer { fence?.remove() }
+        let limits = [
+            resources.memory.map { "memory \(BuildResources.format($0)) (\(fence?.description ?? ""))" },
+            resources.cpus.map { "\($0) CPU\($0 == 1 ? "" : "s")" }, resources.disk.map { "disk \(BuildResources.format($0))" },
+        ].compactMap { $0 }
+        if !limits.isEmpty { events(BuildEvent(step: .prepare, stream: .info, text: "limits: " + limits.joined(separator: ", "))) }
         let go = try await goCommand(for: build, deadline: deadline, events: events)
         let caddy = "\(BuildRequest.caddyModulePath)@\(build.caddyVersion)"
         var steps: [(BuildStep, [String], [String: String])] = [(.modInit, ["mod", "init", "caddy"], [:])]
@@ -166,14 +184,19 @@ public struct GoToolchainRunner: BuildRunner {
         steps.append((.tidy, ["mod", "tidy", "-e"], [:]))
         let localOutput = build.platform.os == "windows" ? "caddy.exe" : "caddy"
         var buildArgs = ["build", "-o", localOutput]
+        if let cpus = resources.cpus { buildArgs += ["-p", String(cpus)] }
         if build.settings.trimpath { buildArgs.append("-trimpath") }
         buildArgs += ["-ldflags", build.settings.ldflags, "-tags", build.settings.tags.joined(separator: ",")]
         steps.append((.build, buildArgs, build.platform.goEnvironment))
 
         let scrub = PathScrubber(workDirectory: directory, configuration: configuration)
+        var limitEnvironment = ["GOTMPDIR": directory + "/.tmp"]
+        if let cpus = resources.cpus { limitEnvironment["GOMAXPROCS"] = String(cpus) }
+        if let goMemoryLimit = resources.goMemoryLimit { limitEnvironment["GOMEMLIMIT"] = String(goMemoryLimit) }
         for (step, arguments, extra) in steps {
             try await run(
-                step: step, go: go, arguments: arguments, extraEnvironment: extra, in: directory, deadline: deadline, scrub: scrub, events: events
+                step: step, go: go, arguments: arguments, extraEnvironment: extra.merging(limitEnvironment) { a, _ in a }, in: directory,
+                deadline: deadline, scrub: scrub, fence: fence, events: events
             )
         }
         events(BuildEvent(step: .verify, stream: .info, text: "checking the executable for \(build.platform)"))
@@ -223,7 +246,8 @@ public struct GoToolchainRunner: BuildRunner {
                 events(BuildEvent(step: .toolchain, stream: .info, text: "downloading \(name) (\(module)) through \(ModuleProxy.displayed(configuration.goproxy))"))
                 try await self.run(
                     step: .toolchain, go: go, arguments: ["version"], extraEnvironment: [:], in: configuration.workDirectory,
-                    deadline: deadline, scrub: PathScrubber(workDirectory: configuration.workDirectory, configuration: configuration), events: events
+                    deadline: deadline, scrub: PathScrubber(workDirectory: configuration.workDirectory, configuration: configuration), fence: nil,
+                    events: events
                 )
             }
         }
@@ -334,7 +358,7 @@ public struct GoToolchainRunner: BuildRunner {
 
     private func run(
         step: BuildStep, go: GoCommand, arguments: [String], extraEnvironment: [String: String], in directory: String,
-        deadline: ContinuousClock.Instant, scrub: PathScrubber, events: @escaping BuildEventSink
+        deadline: ContinuousClock.Instant, scrub: PathScrubber, fence: MemoryFence?, events: @escaping BuildEventSink
     ) async throws(ProxError) {
         let display = (["go"] + arguments.map { $0.contains(" ") ? "\"\($0)\"" : $0 }).joined(separator: " ")
         events(BuildEvent(step: step, stream: .info, text: "$ \(display)"))
@@ -343,11 +367,20 @@ public struct GoToolchainRunner: BuildRunner {
         var extra = extraEnvironment
         extra["GOTOOLCHAIN"] = go.toolchain
         let environment = extra
+        let disk = DiskWatch(limit: configuration.resources.disk, directory: directory)
+        let outOfMemory = Flag()
         do {
             status = try await withDeadline(deadline) {
-                try await self.spawn(executable: go.executable, arguments: arguments, environment: self.environment(extra: environment), in: directory) { stream, line in
+                let (executable, fencedArguments) = fence?.wrap(go.executable, arguments) ?? (go.executable, arguments)
+                return try await self.spawn(
+                    executable: executable, arguments: fencedArguments, environment: self.environment(extra: environment), in: directory,
+                    started: { pid in fence?.enclose(pid) }, watch: disk.watch
+                ) { stream, line in
                     let clean = scrub(line)
-                    if stream == .stderr { tail.append(clean) }
+                    if stream == .stderr {
+                        tail.append(clean)
+                        if MemoryFence.isOutOfMemory(clean) { outOfMemory.set() }
+                    }
                     events(BuildEvent(step: step, stream: stream, text: clean))
                 }
             }
@@ -358,8 +391,23 @@ public struct GoToolchainRunner: BuildRunner {
         } catch {
             throw ProxError(.internal, "cannot run \(go.executable): \(error)")
         }
+        if status.isSuccess, let limit = configuration.resources.disk, diskUsage(of: directory) > limit {
+            // What the command left behind counts too (the binary, once linked).
+            throw ProxError(.buildFailed, "the build wrote more than \(BuildResources.format(limit)) to its work directory (--build-disk) and was stopped after \(display)")
+        }
         guard status.isSuccess else {
             let lines = tail.lines.filter { !$0.hasPrefix("go: downloading ") && !$0.hasPrefix("go: finding ") }
+            if let limit = disk.exceeded {
+                throw ProxError(
+                    .buildFailed,
+                    "the build wrote more than \(BuildResources.format(limit)) to its work directory (--build-disk) and was stopped during \(display)"
+                )
+            }
+            if let fence, fence.exceeded(output: lines, outOfMemory: outOfMemory.isSet) {
+                let message = "the build used more than \(BuildResources.format(fence.limit)) of memory (--build-memory) and was stopped during \(display)"
+                events(BuildEvent(step: step, stream: .info, text: message))
+                throw ProxError(.buildFailed, message)
+            }
             if let newer = Self.newerGoNeeded(in: lines) {
                 throw ProxError(
                     .toolchainUnavailable,
@@ -408,8 +456,11 @@ public struct GoToolchainRunner: BuildRunner {
     }
 
     /// Runs go with `arguments` in its own process group, handing every output line to `line`.
+    /// `started` gets the process id as soon as it runs; `watch`, run beside the process
+    /// until it ends, may kill its group.
     private func spawn(
         executable name: String, arguments: [String], environment: Environment, in directory: String,
+        started: @escaping @Sendable (pid_t) -> Void = { _ in }, watch: (@Sendable (pid_t) async -> Void)? = nil,
         line: @escaping @Sendable (BuildEvent.Stream, String) -> Void
     ) async throws -> TerminationStatus {
         var options = PlatformOptions()
@@ -420,6 +471,9 @@ public struct GoToolchainRunner: BuildRunner {
             input: .none, output: .sequence, error: .sequence
         ) { execution in
             let pid = execution.processIdentifier.value
+            started(pid)
+            let watcher = watch.map { watch in Task { await watch(pid) } }
+            defer { watcher?.cancel() }
             try await withTaskCancellationHandler {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
@@ -519,6 +573,46 @@ struct PathScrubber: Sendable {
         }
         return out
     }
+}
+
+/// Checks a build directory's size every half second while a go command runs; over the
+/// limit, kills the command's process group and remembers why.
+final class DiskWatch: @unchecked Sendable {
+    let limit: Int64?
+    let directory: String
+    private let lock = NSLock()
+    private var tripped = false
+
+    init(limit: Int64?, directory: String) {
+        self.limit = limit
+        self.directory = directory
+    }
+
+    /// The limit, when the watch stopped the command.
+    var exceeded: Int64? { lock.withLock { tripped ? limit : nil } }
+
+    var watch: (@Sendable (pid_t) async -> Void)? {
+        guard let limit else { return nil }
+        return { [self] pid in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(500))
+                if Task.isCancelled { return }
+                if diskUsage(of: directory) > limit {
+                    lock.withLock { tripped = true }
+                    _ = kill(-pid, SIGKILL)
+                    return
+                }
+            }
+        }
+    }
+}
+
+/// A flag set from any thread.
+final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
 }
 
 /// The last `limit` lines of a stream, shared between concurrent readers.

@@ -330,7 +330,7 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// The answer to a parse error: nil for errors that are not the client's.
     static func refusal(for error: any Error, firstByte: UInt8?, limits: ConnectionLimits) -> GuardResponse? {
         if firstByte == 0x16 {
-            return GuardResponse(status: .badRequest, message: "this port speaks plain HTTP, not TLS: use http://, or start proxhub with --tls-cert and --tls-key")
+            return GuardResponse(status: .badRequest, message: "this port speaks plain HTTP, not TLS: use http:// (for https, put a TLS-terminating proxy in front of proxhub)")
         }
         guard let error = error as? HTTPParserError else {
             if error is ByteToMessageDecoderError {

@@ -71,13 +71,21 @@ extension ProxAPI {
     func pin(_ text: String, _ pinned: Bool) async throws -> Response {
         let key = try Self.key(text)
         guard try await administeredCache().setPinned(key, pinned) else { throw ProxError(.notFound, "no cached artifact with key \(key.hex)") }
-        return try Self.json(Envelope(status_code: 200, result: ["key": key.hex, "pinned": pinned ? "true" : "false"]))
+        struct Pinned: Encodable {
+            let key: String
+            let pinned: Bool
+        }
+        return try Self.json(Envelope(status_code: 200, result: Pinned(key: key.hex, pinned: pinned)))
     }
 
     func removeEntry(_ text: String) async throws -> Response {
         let key = try Self.key(text)
         guard try await administeredCache().remove(key) else { throw ProxError(.notFound, "no cached artifact with key \(key.hex)") }
-        return try Self.json(Envelope(status_code: 200, result: ["key": key.hex, "removed": "true"]))
+        struct Removed: Encodable {
+            let key: String
+            let removed: Bool
+        }
+        return try Self.json(Envelope(status_code: 200, result: Removed(key: key.hex, removed: true)))
     }
 
     /// `POST /api/admin/prune?max_bytes=N`: evicts least-recently-used unpinned entries

@@ -27,7 +27,7 @@ extension ProxAPI {
     func login(_ request: Request) async throws -> Response {
         struct Login: Decodable { let token: String }
         var headers = request.headers
-        let body = try await request.body.collect(upTo: 4096)
+        let body = try await request.body.collect(upTo: 1 << 20)
         if body.readableBytes > 0 {
             let login = try JSONDecoder().decode(Login.self, from: Data(body.readableBytesView))
             headers[.authorization] = "Bearer \(login.token)"
@@ -37,7 +37,9 @@ extension ProxAPI {
         }
         let value = token.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
         var response = try Self.json(Envelope(status_code: 200, result: ["private": options.access.isPrivate, "authorized": true]))
-        response.headers[.setCookie] = "\(AccessPolicy.cookieName)=\(value); Path=/; HttpOnly; SameSite=Strict"
+        // Secure when the page came over https (through a TLS-terminating proxy).
+        let secure = request.headers[HTTPField.Name("X-Forwarded-Proto")!]?.lowercased() == "https" ? "; Secure" : ""
+        response.headers[.setCookie] = "\(AccessPolicy.cookieName)=\(value); Path=/; HttpOnly; SameSite=Strict\(secure)"
         return response
     }
 

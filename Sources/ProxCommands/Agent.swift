@@ -26,7 +26,7 @@ public struct Agent: Sendable {
                 goExecutable: configuration.goExecutable, additionalGoExecutables: Array(configuration.goExecutables.dropFirst()),
                 toolchainDownload: configuration.toolchainDownload, goproxy: configuration.goproxy,
                 moduleCache: goRoot + "/mod", buildCache: goRoot + "/cache", workDirectory: buildDirectory + "/work",
-                timeout: configuration.buildTimeout
+                timeout: configuration.buildTimeout, resources: configuration.buildResources
             )
         )
         let settings = try await runner.settings()

@@ -27,6 +27,8 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var shutdownTimeout: Duration = .seconds(60)
     public var name = AgentConfiguration.defaultName
     public var logLevel = "info"
+    /// Memory, CPUs and disk of each build.
+    public var buildResources = ResourceSettings.defaults
 
     public init() {}
 
@@ -37,7 +39,7 @@ public struct AgentConfiguration: Sendable, Equatable {
     }
 
     static let settings: [Setting<AgentConfiguration>] =
-        RedisSettings.settings(\.redis) + [
+        ResourceSettings.settings(\.buildResources) + RedisSettings.settings(\.redis) + [
             Setting(flag: "--hub-url", env: "PB_HUB_URL") { c, v throws(ConfigurationError) in
                 c.hubURL = v.hasSuffix("/") ? String(v.dropLast()) : v
             },

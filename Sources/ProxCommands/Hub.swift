@@ -38,7 +38,7 @@ public struct Hub: Sendable {
                 goExecutable: configuration.goExecutable, additionalGoExecutables: Array(configuration.goExecutables.dropFirst()),
                 toolchainDownload: configuration.toolchainDownload, goproxy: configuration.goproxy,
                 moduleCache: goRoot + "/mod", buildCache: goRoot + "/cache", workDirectory: workDirectory,
-                timeout: configuration.buildTimeout
+                timeout: configuration.buildTimeout, resources: configuration.buildResources
             )
         )
         let store = try await ArtifactCache(

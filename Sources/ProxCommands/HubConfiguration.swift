@@ -51,6 +51,8 @@ public struct HubConfiguration: Sendable, Equatable {
     public var pullTokens: [String] = []
     /// The token of the admin API (`--admin-token`).
     public var adminToken: String?
+    /// Memory, CPUs and disk of each build (standalone).
+    public var buildResources = ResourceSettings.defaults
 
     /// The default go command (the first `--go`); setting it makes it the only one.
     public var goExecutable: String {
@@ -139,7 +141,7 @@ public struct HubConfiguration: Sendable, Equatable {
             }
             c.adminToken = token
         },
-    ] + RedisSettings.settings(\.redis) + [
+    ] + ResourceSettings.settings(\.buildResources) + RedisSettings.settings(\.redis) + [
         Setting(flag: "--log-level", env: "PB_LOG_LEVEL") { c, v throws(ConfigurationError) in c.logLevel = try SettingValue.logLevel(v) },
     ]
 

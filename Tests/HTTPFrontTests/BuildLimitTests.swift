@@ -1,0 +1,118 @@
+import BuildCore
+import Foundation
+import ProxCommands
+import ProxTestSupport
+import Testing
+
+/// Build resource limits on a live proxhub (issue 11): a plugin whose compilation needs
+/// more memory than `--build-memory` (the fixture's `hungry`, about 700 MB) is stopped with
+/// a message naming the limit, while proxhub keeps answering and ordinary builds succeed.
+@Suite struct BuildLimitTests {
+    static let hungry = "/api/download?os=linux&arch=amd64&p=github.com/proxfixture/hungry@v0.1.0&version=v2.8.0"
+    static let hello = "/api/download?os=linux&arch=amd64&p=github.com/proxfixture/hello@v0.2.0&version=v2.8.0"
+
+    /// Polls /healthz every 100 ms until `stop`; returns how many polls failed or took over 2 s.
+    static func watchHealth(_ hub: LiveHub, while work: () async throws -> Void) async throws -> (polls: Int, bad: Int) {
+        let counts = Task {
+            var polls = 0, bad = 0
+            while !Task.isCancelled {
+                let started = ContinuousClock.now
+                let ok = (try? await hub.get("/healthz").status) == 200
+                polls += 1
+                if !ok || ContinuousClock.now - started > .seconds(2) { bad += 1 }
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+            return (polls, bad)
+        }
+        try await work()
+        counts.cancel()
+        return await counts.value
+    }
+
+    static func expectMemoryRefusal(_ hub: LiveHub, limit: String, thenAnOrdinaryBuild: Bool) async throws {
+        let (polls, bad) = try await Self.watchHealth(hub) {
+            let reply = try await hub.get(Self.hungry)
+            if reply.status != 422, let id = reply.header("X-Prox-Build-Id") {
+                Issue.record("the build was not stopped: its log:\n\(try await hub.get("/api/builds/\(id)/logs").text.suffix(3000))")
+            }
+            #expect(reply.status == 422)
+            let message = ((try reply.json())["error"] as? [String: Any])?["message"] as? String ?? ""
+            #expect(message.hasPrefix("the build used more than \(limit) of memory (--build-memory) and was stopped"), "\(message)")
+        }
+        #expect(polls > 3 && bad == 0, "/healthz was answered throughout: \(bad) of \(polls) polls failed")
+        // An ordinary build fits.
+        if thenAnOrdinaryBuild { #expect(try await hub.get(Self.hello).status == 200) }
+    }
+
+    /// The automatic fence: a cgroup where this process may make one (it holds the
+    /// compiler to 256 MiB even with GOMEMLIMIT's help), else the rlimit (where 256 MiB is
+    /// too little for any build: then only the refusal is checked).
+    @Test func aBuildOverItsMemoryIsStoppedAndNamedWhileTheServerServes() async throws {
+        let hub = try await LiveHub.start { c in
+            c.allowUnlisted = true
+            c.buildResources.memory = 256 << 20
+        }
+        defer { Task { await hub.stop() } }
+        try await Self.expectMemoryRefusal(hub, limit: "256 MiB", thenAnOrdinaryBuild: false)
+        let builds = try #require(try await hub.get("/api/builds?limit=5").json()["result"] as? [[String: Any]])
+        let id = try #require(builds.first?["id"] as? String)
+        let log = try await hub.get("/api/builds/\(id)/logs").text
+        if log.contains("(a cgroup") {
+            #expect(try await hub.get(Self.hello).status == 200, "an ordinary build fits in 256 MiB")
+        } else {
+            #expect(log.contains("limits: memory 256 MiB (RLIMIT_DATA)"), "\(log.prefix(2000))")
+        }
+    }
+
+    @Test func theRlimitFenceStopsItToo() async throws {
+        let hub = try await LiveHub.start { c in
+            c.allowUnlisted = true
+            c.buildResources.memory = 512 << 20
+            c.buildResources.fence = .rlimit
+        }
+        defer { Task { await hub.stop() } }
+        try await Self.expectMemoryRefusal(hub, limit: "512 MiB", thenAnOrdinaryBuild: true)
+        let builds = try #require(try await hub.get("/api/builds?limit=5").json()["result"] as? [[String: Any]])
+        let id = try #require(builds.last?["id"] as? String)
+        let log = try await hub.get("/api/builds/\(id)/logs")
+        #expect(log.text.contains("limits: memory 512 MiB (RLIMIT_DATA)"), "\(log.text.prefix(2000))")
+    }
+
+    @Test func aBuildOverItsDiskIsStoppedAndCPUsAreLimited() async throws {
+        let full = try await LiveHub.start { c in c.buildResources.disk = 1 << 20 }
+        let reply = try await full.get(Self.hello)
+        #expect(reply.status == 422)
+        #expect(reply.text.contains("the build wrote more than 1 MiB to its work directory (--build-disk)"), "\(reply.text)")
+        await full.stop()
+
+        let hub = try await LiveHub.start { c in
+            c.buildResources.disk = 64 << 20
+            c.buildResources.cpus = 1
+        }
+        defer { Task { await hub.stop() } }
+        let ok = try await hub.get(Self.hello)
+        #expect(ok.status == 200)
+        let id = try #require(ok.header("X-Prox-Build-Id"))
+        let log = try await hub.get("/api/builds/\(id)/logs")
+        #expect(log.text.contains("1 CPU, disk 64 MiB"), "\(log.text.prefix(2000))")
+        #expect(log.text.contains("$ go build -o caddy -p 1 "))
+    }
+
+    @Test("sizes print in binary units; cgroup counters parse")
+    func formatting() {
+        #expect(BuildResources.format(3 << 30) == "3 GiB")
+        #expect(BuildResources.format(512 << 20) == "512 MiB")
+        #expect(BuildResources.format(1_500_000) == "1.4 MiB")
+        #expect(BuildResources.format(100) == "100 bytes")
+    }
+
+    @Test func resourceSettingsAreCheckedAtStart() throws {
+        let c = try HubConfiguration.resolve(flags: ["--build-memory": "2GiB", "--build-cpus": "2", "--build-disk": "0", "--build-memory-fence": "rlimit"], environment: [:])
+        #expect(c.buildResources == BuildResources(memory: 2 << 30, cpus: 2, disk: nil, fence: .rlimit))
+        #expect(try HubConfiguration.resolve(flags: [:], environment: [:]).buildResources.memory == 3 << 30)
+        for flags in [["--build-memory": "1MiB"], ["--build-memory-fence": "docker"], ["--build-cpus": "-1"], ["--build-disk": "lots"]] {
+            #expect(throws: ConfigurationError.self, "\(flags)") { try HubConfiguration.resolve(flags: flags, environment: [:]) }
+        }
+        #expect(try AgentConfiguration.resolve(flags: ["--hub-url": "http://127.0.0.1:1", "--push-token": "t", "--build-memory": "1GiB"], environment: [:]).buildResources.memory == 1 << 30)
+    }
+}
