@@ -31,6 +31,9 @@ public struct BuildResources: Sendable, Equatable {
         self.fence = fence
     }
 
+    /// The niceness every go process of a build runs at (the server's own is 0).
+    public static let niceness: Int32 = 10
+
     /// `GOMEMLIMIT` for each go process: the limit shared by the processes that may run at
     /// once, with room for what the garbage collector does not count.
     var goMemoryLimit: Int64? {
@@ -153,7 +156,7 @@ final class MemoryFence: @unchecked Sendable {
 ///
 /// cgroup v2: the memory controller must be available to this process's cgroup, and a
 /// cgroup with processes cannot hand controllers to children; so this process first moves
-/// itself into a leaf `<own>/proxhub` and enables `+memory` for `<own>`'s children (what a
+/// itself into a leaf `<own>/prox-main` and enables `+memory` for `<own>`'s children (what a
 /// systemd service with `Delegate=yes` may do). cgroup v1: a child of this process's
 /// memory cgroup. Anything that fails leaves the host unchanged where possible, and builds
 /// fall back to the rlimit.
@@ -231,7 +234,7 @@ final class CgroupHost: @unchecked Sendable {
 
     /// cgroup v2's "no internal processes" rule: move this process into a leaf first.
     private static func enableMemory(in own: String) -> Bool {
-        let leaf = own + "/proxhub"
+        let leaf = own + "/prox-main"
         guard mkdir(leaf, 0o755) == 0 || errno == EEXIST, write(String(getpid()), to: leaf + "/cgroup.procs") else { return false }
         return write("+memory", to: own + "/cgroup.subtree_control")
     }

@@ -22,7 +22,7 @@ public enum FileDigest {
 
     static func hashBlocking(path: String, sync: Bool) -> Result<(String, Int64), ProxError> {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return .failure(ProxError(.internal, "cannot open \(path): \(String(cString: strerror(errno)))")) }
+        guard fd >= 0 else { return .failure(ProxError.posix(errno, while: "opening an artifact to hash it")) }
         defer { close(fd) }
         var hasher = SHA256()
         var total: Int64 = 0
@@ -33,14 +33,14 @@ public enum FileDigest {
             let n = read(fd, buffer.baseAddress, chunk)
             if n < 0 {
                 if errno == EINTR { continue }
-                return .failure(ProxError(.internal, "cannot read \(path): \(String(cString: strerror(errno)))"))
+                return .failure(ProxError.posix(errno, while: "reading an artifact to hash it"))
             }
             if n == 0 { break }
             hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
             total += Int64(n)
         }
         if sync, fsync(fd) != 0 {
-            return .failure(ProxError(.internal, "cannot fsync \(path): \(String(cString: strerror(errno)))"))
+            return .failure(ProxError.posix(errno, while: "writing an artifact to disk (fsync)"))
         }
         return .success((hasher.finalize().hexString, total))
     }

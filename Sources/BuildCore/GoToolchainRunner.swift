@@ -156,7 +156,7 @@ public struct GoToolchainRunner: BuildRunner {
             // count towards --build-disk and go with it.
             try FileManager.default.createDirectory(atPath: directory + "/.tmp", withIntermediateDirectories: false)
         } catch {
-            throw ProxError(.internal, "cannot write main.go: \(error)")
+            throw ProxError.fileSystem(error, while: "writing the build's main.go")
         }
         let resources = configuration.resources
         var fence: MemoryFence?
@@ -202,7 +202,7 @@ public struct GoToolchainRunner: BuildRunner {
         events(BuildEvent(step: .verify, stream: .info, text: "checking the executable for \(build.platform)"))
         try Self.verifyExecutable(at: directory + "/" + localOutput, for: build.platform)
         guard rename(directory + "/" + localOutput, output) == 0 else {
-            throw ProxError(.internal, "cannot move the executable out of the build directory: \(String(cString: strerror(errno)))")
+            throw ProxError.posix(errno, while: "moving the executable out of the build directory")
         }
         succeeded = true
     }
@@ -347,11 +347,11 @@ public struct GoToolchainRunner: BuildRunner {
         do {
             try FileManager.default.createDirectory(atPath: configuration.workDirectory, withIntermediateDirectories: true)
         } catch {
-            throw ProxError(.internal, "cannot create the work directory \(configuration.workDirectory): \(error)")
+            throw ProxError.fileSystem(error, while: "creating the build's work directory")
         }
         var template = Array((configuration.workDirectory + "/build-XXXXXX").utf8CString)
         guard let result = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw ProxError(.internal, "cannot create a temporary build directory in \(configuration.workDirectory)")
+            throw ProxError.posix(errno, while: "creating a temporary build directory")
         }
         return String(cString: result)
     }
@@ -369,17 +369,24 @@ public struct GoToolchainRunner: BuildRunner {
         let environment = extra
         let disk = DiskWatch(limit: configuration.resources.disk, directory: directory)
         let outOfMemory = Flag()
+        let diskFull = Flag()
         do {
             status = try await withDeadline(deadline) {
                 let (executable, fencedArguments) = fence?.wrap(go.executable, arguments) ?? (go.executable, arguments)
                 return try await self.spawn(
                     executable: executable, arguments: fencedArguments, environment: self.environment(extra: environment), in: directory,
-                    started: { pid in fence?.enclose(pid) }, watch: disk.watch
+                    started: { pid in
+                        fence?.enclose(pid)
+                        // Builds yield the CPU to the server: requests and cache hits stay fast while
+                        // compilers run. Their children inherit the niceness.
+                        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(pid), BuildResources.niceness)
+                    }, watch: disk.watch
                 ) { stream, line in
                     let clean = scrub(line)
                     if stream == .stderr {
                         tail.append(clean)
                         if MemoryFence.isOutOfMemory(clean) { outOfMemory.set() }
+                        if clean.contains("no space left on device") || clean.contains("disk quota exceeded") { diskFull.set() }
                     }
                     events(BuildEvent(step: step, stream: stream, text: clean))
                 }
@@ -403,6 +410,7 @@ public struct GoToolchainRunner: BuildRunner {
                     "the build wrote more than \(BuildResources.format(limit)) to its work directory (--build-disk) and was stopped during \(display)"
                 )
             }
+            if diskFull.isSet { throw ProxError.diskFull(while: "building: \(display)") }
             if let fence, fence.exceeded(output: lines, outOfMemory: outOfMemory.isSet) {
                 let message = "the build used more than \(BuildResources.format(fence.limit)) of memory (--build-memory) and was stopped during \(display)"
                 events(BuildEvent(step: step, stream: .info, text: message))

@@ -1,3 +1,5 @@
+import Foundation
+
 /// An error Prox reports to a client or operator.
 ///
 /// Errors are data: a ``Kind`` that says what went wrong in terms a caller can act on,
@@ -56,6 +58,39 @@ public struct ProxError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String { "\(kind.rawValue): \(message)" }
 
     public static func invalid(_ message: String) -> ProxError { ProxError(.invalidRequest, message) }
+
+    /// A full disk, as clients see it (507): no server path, what to do about it.
+    public static func diskFull(while doing: String) -> ProxError {
+        ProxError(
+            .insufficientStorage,
+            "the server's disk is full (while \(doing)): cached builds are still served; retry later, or ask the operator to free space in the data directory or lower --cache-max-size"
+        )
+    }
+
+    /// A file-system error: ENOSPC or EDQUOT (however Foundation wraps it) becomes
+    /// ``diskFull(while:)``; anything else `.internal`, described by its error number and
+    /// never by the path Foundation puts in its descriptions.
+    public static func fileSystem(_ error: any Error, while doing: String) -> ProxError {
+        let code = posixCode(of: error)
+        if let code, code == ENOSPC || code == EDQUOT { return diskFull(while: doing) }
+        let nsError = error as NSError
+        if nsError.domain == NSCocoaErrorDomain, nsError.code == NSFileWriteOutOfSpaceError { return diskFull(while: doing) }
+        return ProxError(.internal, "cannot \(doing): " + (code.map { String(cString: strerror($0)) } ?? "\(nsError.domain) error \(nsError.code)"))
+    }
+
+    /// A failed system call's errno, as ``fileSystem(_:while:)`` reports it.
+    public static func posix(_ code: Int32, while doing: String) -> ProxError {
+        if code == ENOSPC || code == EDQUOT { return diskFull(while: doing) }
+        return ProxError(.internal, "cannot \(doing): \(String(cString: strerror(code)))")
+    }
+
+    static func posixCode(of error: any Error) -> Int32? {
+        if let posix = error as? POSIXError { return posix.code.rawValue }
+        let nsError = error as NSError
+        if nsError.domain == NSPOSIXErrorDomain { return Int32(nsError.code) }
+        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError { return posixCode(of: underlying) }
+        return nil
+    }
 }
 
 extension ProxError: Codable {

@@ -207,11 +207,11 @@ public actor ArtifactCache: ArtifactStore, CacheAdministration, DocumentStore {
             do {
                 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             } catch {
-                throw ProxError(.internal, "cannot create \(dir): \(error)")
+                throw ProxError.fileSystem(error, while: "making a directory in the cache")
             }
             chmod(file, 0o444)
             guard rename(file, target) == 0 else {
-                throw ProxError(.internal, "cannot move the artifact into the cache: \(String(cString: strerror(errno)))")
+                throw ProxError.posix(errno, while: "moving the artifact into the cache")
             }
             keepFile = true
             Self.syncDirectory(dir)
@@ -234,6 +234,8 @@ public actor ArtifactCache: ArtifactStore, CacheAdministration, DocumentStore {
                     ]
                 )
             }
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_FULL {
+            throw ProxError.diskFull(while: "indexing the artifact")
         } catch {
             throw ProxError(.internal, "cannot index the artifact: \(error)")
         }

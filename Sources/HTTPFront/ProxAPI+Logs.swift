@@ -39,13 +39,38 @@ extension ProxAPI {
             for await item in items {
                 try await writer.write(ByteBuffer(string: item.encoded))
             }
-            if let final = try? await builds.record(record.id) {
+            let final: BuildRecord??
+            do {
+                final = try await builds.record(record.id)
+            } catch {
+                final = nil  // Redis cannot be reached: the client reconnects and asks again
+            }
+            switch final {
+            case .some(.some(let final)):
                 let data = String(decoding: try Self.encoder.encode(BuildView(final)), as: UTF8.self)
                 try await writer.write(ByteBuffer(string: "event: result\ndata: \(data)\n\n"))
+            case .some(.none):
+                // The build is gone (hub mode: Redis lost its state): say so, so that no
+                // client waits for a result that will never come.
+                try await writer.write(ByteBuffer(string: "event: result\ndata: \(try Self.lostResult(record))\n\n"))
+            case .none:
+                break
             }
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: headers, body: body)
+    }
+
+    /// The last known view of a build that was lost, with `state: "lost"` and the error.
+    static func lostResult(_ record: BuildRecord) throws -> String {
+        var view = try JSONSerialization.jsonObject(with: try encoder.encode(BuildView(record))) as? [String: Any] ?? [:]
+        let error = ProxError(
+            .unavailable,
+            "build \(record.id) was lost: the build queue lost its state while the build was queued or running: request the build again"
+        )
+        view["state"] = "lost"
+        view["error"] = ["kind": error.kind.rawValue, "message": error.message]
+        return String(decoding: try JSONSerialization.data(withJSONObject: view, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
     }
 
     static let lastEventID = HTTPField.Name("Last-Event-ID")!

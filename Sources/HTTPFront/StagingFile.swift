@@ -20,7 +20,7 @@ public enum StagingFile {
     public static func write<Body: AsyncSequence>(_ body: Body, to path: String, limit: Int64) async throws -> (digest: String, size: Int64, header: [UInt8])
     where Body.Element == ByteBuffer {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw ProxError(.internal, "cannot create a staging file: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw ProxError.posix(errno, while: "creating a staging file") }
         var closed = false
         defer { if !closed { close(fd) } }
         var hasher = SHA256()
@@ -38,7 +38,7 @@ public enum StagingFile {
                         let n = systemWrite(fd, bytes.baseAddress! + done, bytes.count - done)
                         if n < 0 {
                             if errno == EINTR { continue }
-                            throw ProxError(.internal, "cannot write a staging file: \(String(cString: strerror(errno)))")
+                            throw ProxError.posix(errno, while: "writing a staging file")
                         }
                         done += n
                     }
@@ -57,7 +57,7 @@ public enum StagingFile {
         }
         try await flush()
         closed = true
-        guard close(fd) == 0 else { throw ProxError(.internal, "cannot close a staging file: \(String(cString: strerror(errno)))") }
+        guard close(fd) == 0 else { throw ProxError.posix(errno, while: "closing a staging file") }
         return (hasher.finalize().hexString, size, header)
     }
 

@@ -101,6 +101,15 @@ public actor RedisBuildService: BuildService {
         return try await record(id)
     }
 
+    /// A build whose record vanished while a client waited for it.
+    public static func lost(_ id: String) -> ProxError {
+        ProxError(
+            .unavailable,
+            "build \(id) was lost: the build queue (Redis) lost its state while the build was queued or running (restarted without persistence?): request the build again",
+            retryAfter: 5
+        )
+    }
+
     public func record(_ id: String) async throws(ProxError) -> BuildRecord? {
         let client = self.client, schema = self.schema
         return try await redisCall { () throws(RedisError) in
@@ -131,6 +140,7 @@ public actor RedisBuildService: BuildService {
     public func wait(for id: String) async throws(ProxError) -> ArtifactRecord {
         var outageSince: ContinuousClock.Instant?
         var quickReturns = 0
+        var seen = false
         while true {
             if Task.isCancelled { throw ProxError(.cancelled, "stopped waiting for build \(id)") }
             let current: BuildRecord?
@@ -145,7 +155,13 @@ public actor RedisBuildService: BuildService {
                 try? await Task.sleep(for: .milliseconds(500))
                 continue
             }
-            guard let record = current else { throw ProxError(.notFound, "no build with id \(id)") }
+            guard let record = current else {
+                // Seen before and gone now: Redis lost it (restarted without persistence, or
+                // flushed). The build is not known to be running anywhere any more.
+                if seen { throw Self.lost(id) }
+                throw ProxError(.notFound, "no build with id \(id)")
+            }
+            seen = true
             switch record.state {
             case .succeeded:
                 return try await artifact(of: record)

@@ -165,6 +165,39 @@ import Testing
         await hub.stop()
     }
 
+    /// Issue 11, defect 5: a Redis without persistence restarted mid-build loses the build.
+    /// The waiting download gets a retryable 503 (not 404), and the log stream ends with a
+    /// result event saying the build was lost.
+    @Test func aBuildLostWithRedisStateIsA503AndALostResult() async throws {
+        let redis = try RedisServer()
+        defer { redis.stop() }
+        let hub = try await Cluster.hub(redis: redis)
+        var c = try Cluster.agentConfiguration(redis: redis, hub: hub, name: "forgetful", slots: 1)
+        c.goExecutable = try slowGo(seconds: 6)
+        let agent = try await LiveAgent.start(c)
+        let id = try await submit(hub, os: "linux", arch: "arm64", arm: nil, packages: ["github.com/ProxFixture/UpperCase"])
+        #expect(try await eventually(timeout: .seconds(60)) {
+            (try? await hub.get("/api/builds/\(id)").json()["result"] as? [String: Any])?["state"] as? String == "running"
+        })
+        async let download = hub.get("/api/builds/\(id)/artifact")
+        async let stream = hub.get("/api/builds/\(id)/logs")
+        try await Task.sleep(for: .milliseconds(500))
+        try redis.restart()  // no persistence: every key is gone
+
+        let waited = try await download
+        #expect(waited.status == 503, "\(waited.text)")
+        #expect((waited.header("Retry-After").flatMap(Int.init) ?? 0) > 0)
+        let error = try #require(try waited.json()["error"] as? [String: Any])
+        #expect((error["message"] as? String)?.contains("was lost") == true, "\(error)")
+        let events = try await stream.text
+        let result = try #require(events.components(separatedBy: "event: result\ndata: ").last?.split(separator: "\n").first, "\(events.suffix(500))")
+        let final = try #require(try JSONSerialization.jsonObject(with: Data(result.utf8)) as? [String: Any])
+        #expect(final["state"] as? String == "lost")
+        #expect(((final["error"] as? [String: Any])?["message"] as? String)?.contains("request the build again") == true)
+        await agent.stop()
+        await hub.stop()
+    }
+
     @Test func twoHubsGivenTheSameRequestAtOnceRunOneBuild() async throws {
         let redis = try RedisServer()
         defer { redis.stop() }
