@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Subprocess
 import SystemPackage
 
@@ -60,14 +61,20 @@ public struct GoToolchainRunner: BuildRunner {
         public var keepFailedWorkDirectories: Bool
         /// Memory, CPUs and disk of each build.
         public var resources: BuildResources
+        /// The bound of GOCACHE and of GOMODCACHE, each (`--go-cache-max-size`); nil: none.
+        public var goCacheMaxSize: Int64?
+        /// How often at most the Go caches are measured (after a build).
+        public var goCacheCheckInterval: Duration = .seconds(600)
 
         public init(
             goExecutable: String = "go", additionalGoExecutables: [String] = [], toolchainDownload: Bool = true,
             goproxy: String, moduleCache: String, buildCache: String, workDirectory: String,
             timeout: Duration = .seconds(600), environment: [String: String] = [:], keepFailedWorkDirectories: Bool = false,
-            resources: BuildResources = .init()
+            resources: BuildResources = .init(), goCacheMaxSize: Int64? = nil, goCacheCheckInterval: Duration = .seconds(600)
         ) {
+            self.goCacheCheckInterval = goCacheCheckInterval
             self.resources = resources
+            self.goCacheMaxSize = goCacheMaxSize
             self.goExecutable = goExecutable
             self.additionalGoExecutables = additionalGoExecutables
             self.toolchainDownload = toolchainDownload
@@ -93,9 +100,17 @@ public struct GoToolchainRunner: BuildRunner {
 
     /// Shared by every copy of this runner: local versions, downloads in flight.
     private let toolchains = ToolchainState()
+    /// Keeps the Go caches under `goCacheMaxSize`.
+    public let janitor: GoCacheJanitor?
 
-    public init(configuration: Configuration) {
+    public init(configuration: Configuration, logger: Logger = Logger(label: "prox.go")) {
         self.configuration = configuration
+        janitor = configuration.goCacheMaxSize.map {
+            GoCacheJanitor(
+                buildCache: configuration.buildCache, moduleCache: configuration.moduleCache, maxSize: $0,
+                goExecutable: configuration.goExecutable, interval: configuration.goCacheCheckInterval, logger: logger
+            )
+        }
     }
 
     /// A local go command and the version it reports.
@@ -141,6 +156,9 @@ public struct GoToolchainRunner: BuildRunner {
     }
 
     public func build(_ build: ResolvedBuild, output: String, events: @escaping BuildEventSink) async throws(ProxError) {
+        let janitor = self.janitor
+        await janitor?.enter()
+        defer { Task { await janitor?.leave() } }
         let deadline = ContinuousClock.now.advanced(by: configuration.timeout)
         let directory = try makeWorkDirectory()
         var succeeded = false

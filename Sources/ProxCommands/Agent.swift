@@ -26,8 +26,10 @@ public struct Agent: Sendable {
                 goExecutable: configuration.goExecutable, additionalGoExecutables: Array(configuration.goExecutables.dropFirst()),
                 toolchainDownload: configuration.toolchainDownload, goproxy: configuration.goproxy,
                 moduleCache: goRoot + "/mod", buildCache: goRoot + "/cache", workDirectory: buildDirectory + "/work",
-                timeout: configuration.buildTimeout, resources: configuration.buildResources
-            )
+                timeout: configuration.buildTimeout, resources: configuration.buildResources,
+                goCacheMaxSize: configuration.goCacheMaxSize
+            ),
+            logger: logger
         )
         let settings = try await runner.settings()
         let locals = try await runner.localToolchains()

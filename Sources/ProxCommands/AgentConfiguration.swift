@@ -29,6 +29,8 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var logLevel = "info"
     /// Memory, CPUs and disk of each build.
     public var buildResources = ResourceSettings.defaults
+    /// The bound of GOCACHE and of GOMODCACHE, each; nil: none.
+    public var goCacheMaxSize = ResourceSettings.goCacheMaxSize
 
     public init() {}
 
@@ -39,7 +41,7 @@ public struct AgentConfiguration: Sendable, Equatable {
     }
 
     static let settings: [Setting<AgentConfiguration>] =
-        ResourceSettings.settings(\.buildResources) + RedisSettings.settings(\.redis) + [
+        ResourceSettings.settings(\.buildResources) + [ResourceSettings.goCacheSetting(\.goCacheMaxSize)] + RedisSettings.settings(\.redis) + [
             Setting(flag: "--hub-url", env: "PB_HUB_URL") { c, v throws(ConfigurationError) in
                 c.hubURL = v.hasSuffix("/") ? String(v.dropLast()) : v
             },

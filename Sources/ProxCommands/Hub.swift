@@ -16,6 +16,8 @@ public struct Hub: Sendable {
     public let configuration: HubConfiguration
     public let store: ArtifactCache
     public let builds: any BuildService
+    /// Standalone: the go-command runner builds run on (nil in hub mode).
+    public let runner: GoToolchainRunner?
     public let catalog: PackageCatalog
     public let api: ProxAPI
     public let logger: Logger
@@ -38,8 +40,10 @@ public struct Hub: Sendable {
                 goExecutable: configuration.goExecutable, additionalGoExecutables: Array(configuration.goExecutables.dropFirst()),
                 toolchainDownload: configuration.toolchainDownload, goproxy: configuration.goproxy,
                 moduleCache: goRoot + "/mod", buildCache: goRoot + "/cache", workDirectory: workDirectory,
-                timeout: configuration.buildTimeout, resources: configuration.buildResources
-            )
+                timeout: configuration.buildTimeout, resources: configuration.buildResources,
+                goCacheMaxSize: configuration.goCacheMaxSize, goCacheCheckInterval: configuration.goCacheCheckInterval
+            ),
+            logger: logger
         )
         let store = try await ArtifactCache(
             configuration: .init(root: root + "/cache", maxSize: configuration.cacheMaxSize, hitWriteInterval: configuration.cacheHitWriteInterval),
@@ -116,7 +120,8 @@ public struct Hub: Sendable {
             ]
         )
         return Hub(
-            configuration: configuration, store: store, builds: builds, catalog: catalog, api: api, logger: logger, services: services
+            configuration: configuration, store: store, builds: builds, runner: configuration.hub ? nil : runner, catalog: catalog, api: api,
+            logger: logger, services: services
         )
     }
 

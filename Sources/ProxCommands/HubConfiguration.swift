@@ -53,6 +53,10 @@ public struct HubConfiguration: Sendable, Equatable {
     public var adminToken: String?
     /// Memory, CPUs and disk of each build (standalone).
     public var buildResources = ResourceSettings.defaults
+    /// The bound of GOCACHE and of GOMODCACHE, each; nil: none.
+    public var goCacheMaxSize = ResourceSettings.goCacheMaxSize
+    /// How often at most the Go caches are measured (not a flag: for embedding and tests).
+    public var goCacheCheckInterval: Duration = .seconds(600)
 
     /// The default go command (the first `--go`); setting it makes it the only one.
     public var goExecutable: String {
@@ -141,7 +145,7 @@ public struct HubConfiguration: Sendable, Equatable {
             }
             c.adminToken = token
         },
-    ] + ResourceSettings.settings(\.buildResources) + RedisSettings.settings(\.redis) + [
+    ] + ResourceSettings.settings(\.buildResources) + [ResourceSettings.goCacheSetting(\.goCacheMaxSize)] + RedisSettings.settings(\.redis) + [
         Setting(flag: "--log-level", env: "PB_LOG_LEVEL") { c, v throws(ConfigurationError) in c.logLevel = try SettingValue.logLevel(v) },
     ]
 

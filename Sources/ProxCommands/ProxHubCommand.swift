@@ -44,6 +44,8 @@ public struct ProxHubCommand: AsyncParsableCommand {
     var buildCPUs: String?
     @Option(name: .customLong("build-disk"), help: "Bytes one build's work directory may hold; 0 for none (PB_BUILD_DISK). Default: 4GiB")
     var buildDisk: String?
+    @Option(name: .customLong("go-cache-max-size"), help: "Bound of the Go build cache and of the module cache, each; 0 for none (PB_GO_CACHE_MAX_SIZE). Default: 20GB")
+    var goCacheMaxSize: String?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (PB_LOG_LEVEL). Default: info")
     var logLevel: String?
     @Option(name: .customLong("redis-host"), help: "Hub mode: Redis host (PB_REDIS_HOST). Default: localhost")
@@ -100,7 +102,7 @@ public struct ProxHubCommand: AsyncParsableCommand {
             ("--package-endpoint", packageEndpoint), ("--goproxy", goproxy), ("--go", go.isEmpty ? nil : go.joined(separator: ",")),
             ("--toolchain-download", toolchainDownload),
             ("--simultaneous-jobs", simultaneousJobs), ("--build-timeout", buildTimeout), ("--cache-max-size", cacheMaxSize),
-            ("--catalog-refresh", catalogRefresh), ("--resolve-ttl", resolveTTL), ("--sse-heartbeat", sseHeartbeat), ("--build-memory", buildMemory), ("--build-memory-fence", buildMemoryFence), ("--build-cpus", buildCPUs), ("--build-disk", buildDisk), ("--log-level", logLevel),
+            ("--catalog-refresh", catalogRefresh), ("--resolve-ttl", resolveTTL), ("--sse-heartbeat", sseHeartbeat), ("--build-memory", buildMemory), ("--build-memory-fence", buildMemoryFence), ("--build-cpus", buildCPUs), ("--build-disk", buildDisk), ("--go-cache-max-size", goCacheMaxSize), ("--log-level", logLevel),
             ("--redis-host", redisHost), ("--redis-port", redisPort), ("--redis-username", redisUsername), ("--redis-password", redisPassword),
             ("--push-token", pushToken), ("--go-version", goVersion),
             ("--max-queued-builds", maxQueuedBuilds), ("--client-build-rate", clientBuildRate),

@@ -29,6 +29,16 @@ enum ResourceSettings {
         ]
     }
 
+    /// The default bound of each Go cache (`--go-cache-max-size`).
+    static let goCacheMaxSize: Int64? = 20_000_000_000
+
+    static func goCacheSetting<C>(_ keyPath: WritableKeyPath<C, Int64?>) -> Setting<C> {
+        nonisolated(unsafe) let path = keyPath  // key paths are immutable
+        return Setting(flag: "--go-cache-max-size", env: "PB_GO_CACHE_MAX_SIZE") { c, v throws(ConfigurationError) in
+            c[keyPath: path] = try optionalSize(v, "--go-cache-max-size", "PB_GO_CACHE_MAX_SIZE", minimum: 1 << 20)
+        }
+    }
+
     /// A size, or `0`/`off` for no limit.
     static func optionalSize(_ v: String, _ flag: String, _ env: String, minimum: Int64) throws(ConfigurationError) -> Int64? {
         let text = v.trimmingCharacters(in: .whitespaces).lowercased()

@@ -116,3 +116,25 @@ import Testing
         #expect(try AgentConfiguration.resolve(flags: ["--hub-url": "http://127.0.0.1:1", "--push-token": "t", "--build-memory": "1GiB"], environment: [:]).buildResources.memory == 1 << 30)
     }
 }
+
+/// `--go-cache-max-size` on a live proxhub with Go caches of its own: after a build both
+/// caches are over a 64 KiB bound; the build cache is trimmed to its least recently used
+/// quarter, the module cache removed (no build runs), and the next build still succeeds.
+@Suite struct GoCacheBoundTests {
+    @Test func theGoCachesAreKeptUnderTheirBound() async throws {
+        let root = Fixture.temporaryDirectory("prox-janitor-gocache")
+        let hub = try await LiveHub.start(goCacheRoot: root) { c in
+            c.goCacheMaxSize = 64 << 10  // the fixture's module cache holds about 150 KiB
+            c.goCacheCheckInterval = .zero
+        }
+        defer { Task { await hub.stop() } }
+        #expect(try await hub.get("/api/download?os=linux&arch=amd64&p=github.com/proxfixture/hello@v0.2.0&version=v2.8.0").status == 200)
+        let runner = try #require(hub.hub.runner)
+        let janitor = try #require(runner.janitor)
+        #expect(await eventually(timeout: .seconds(60)) { await janitor.trims.contains("GOMODCACHE") })
+        let trims = await janitor.trims
+        #expect(trims.contains("GOCACHE"), "\(trims)")
+        #expect(!FileManager.default.fileExists(atPath: root + "/mod/github.com"), "the module cache is gone")
+        #expect(try await hub.get("/api/download?os=linux&arch=arm64&p=github.com/proxfixture/hello@v0.2.0&version=v2.8.0").status == 200)
+    }
+}
