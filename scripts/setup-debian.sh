@@ -28,7 +28,7 @@ else
 fi
 as_root() { "${AS_ROOT[@]}" "$@"; }
 
-PACKAGES=(redis-server libhiredis-dev libsqlite3-dev python3 python3-venv curl ca-certificates git chromium chromium-driver)
+PACKAGES=(redis-server libhiredis-dev libsqlite3-dev python3 python3-venv curl ca-certificates git chromium chromium-driver openssl util-linux)
 if [ "${PROX_SETUP_BENCH:-0}" = 1 ]; then
     PACKAGES+=(wrk nginx-light redis-tools)
 fi

@@ -4,6 +4,7 @@ import HummingbirdCore
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 import Synchronization
 
 /// What one connection may cost the server: how many there may be, how long a client may
@@ -44,11 +45,14 @@ public struct GuardedChannel<Base: ServerChildChannel>: ServerChildChannel {
     let base: Base
     let limits: ConnectionLimits
     let connections: ConnectionCounter
+    /// With TLS: the server's certificate (the TLS handler comes first, the guard sees plain HTTP).
+    let tls: ServerTLS?
 
-    public init(_ base: Base, limits: ConnectionLimits, connections: ConnectionCounter) {
+    public init(_ base: Base, limits: ConnectionLimits, connections: ConnectionCounter, tls: ServerTLS? = nil) {
         self.base = base
         self.limits = limits
         self.connections = connections
+        self.tls = tls
     }
 
     public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
@@ -57,11 +61,18 @@ public struct GuardedChannel<Base: ServerChildChannel>: ServerChildChannel {
         return base.setup(channel: channel, logger: logger).flatMapThrowing { value in
             let operations = channel.pipeline.syncOperations
             guard admitted else {
-                try operations.addHandler(ConnectionRefuser(), position: .first)
+                // Over the cap: a plain-HTTP 503, or (TLS) just the close.
+                try operations.addHandler(tls == nil ? ConnectionRefuser() : ConnectionRefuser(plain: false), position: .first)
                 return value
             }
             let state = ConnectionGuardHandler.Clock()
-            try operations.addHandler(ByteWatch(state: state), position: .first)
+            if let tls {
+                let handler = NIOSSLServerHandler(context: tls.current)
+                try operations.addHandler(handler, position: .first)
+                try operations.addHandler(ByteWatch(state: state), position: .after(handler))
+            } else {
+                try operations.addHandler(ByteWatch(state: state), position: .first)
+            }
             let decoder = try operations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
             try operations.addHandler(ConnectionGuardHandler(limits: limits, clock: state), position: .after(decoder))
             return value
@@ -135,8 +146,16 @@ struct GuardResponse {
 /// 503 and closes.
 final class ConnectionRefuser: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
+    let plain: Bool
+
+    init(plain: Bool = true) { self.plain = plain }
 
     func channelActive(context: ChannelHandlerContext) {
+        guard plain else {
+            context.fireChannelActive()
+            ConnectionGuardHandler.end(context, state: nil, linger: false)
+            return
+        }
         let response = GuardResponse(
             status: .serviceUnavailable, message: "the server has too many open connections: retry in a few seconds",
             headers: [("Retry-After", "5")]
@@ -334,7 +353,7 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// The answer to a parse error: nil for errors that are not the client's.
     static func refusal(for error: any Error, firstByte: UInt8?, limits: ConnectionLimits) -> GuardResponse? {
         if firstByte == 0x16 {
-            return GuardResponse(status: .badRequest, message: "this port speaks plain HTTP, not TLS: use http:// (for https, put a TLS-terminating proxy in front of proxhub)")
+            return GuardResponse(status: .badRequest, message: "this port speaks plain HTTP, not TLS: use http:// (proxhub serves https when started with --tls-cert and --tls-key)")
         }
         guard let error = error as? HTTPParserError else {
             if error is ByteToMessageDecoderError {

@@ -4,9 +4,10 @@ import HummingbirdWebSocket
 
 extension HTTPServerBuilder {
     /// Prox's HTTP server: HTTP/1.1 with WebSocket upgrades (`/ws`), artifact bodies sent
-    /// with sendfile(2) (``SendfileHandler``), behind ``GuardedChannel``'s limits.
+    /// with sendfile(2) (``SendfileHandler``; with TLS they go through the TLS handler
+    /// instead), behind ``GuardedChannel``'s limits, optionally over TLS.
     public static func prox<WebSocketRouter: HTTPResponderBuilder & _HB_SendableMetatype>(
-        webSocketRouter: WebSocketRouter, limits: ConnectionLimits, connections: ConnectionCounter
+        webSocketRouter: WebSocketRouter, limits: ConnectionLimits, connections: ConnectionCounter, tls: ServerTLS? = nil
     ) -> HTTPServerBuilder where WebSocketRouter.Responder.Context: WebSocketRequestContext {
         let webSocketResponder = webSocketRouter.buildResponder()
         let decoder = HTTP1Channel.Configuration.DecoderConfiguration(
@@ -16,9 +17,12 @@ extension HTTPServerBuilder {
             GuardedChannel(
                 HTTP1WebSocketUpgradeChannel(
                     responder: responder, webSocketResponder: webSocketResponder,
-                    configuration: .init(http1: .init(additionalChannelHandlers: [SendfileHandler()], idleTimeout: nil, httpDecoderConfiguration: decoder))
+                    configuration: .init(
+                        // sendfile(2) cannot encrypt: over TLS, artifacts are read in chunks.
+                        http1: .init(additionalChannelHandlers: tls == nil ? [SendfileHandler()] : [], idleTimeout: nil, httpDecoderConfiguration: decoder)
+                    )
                 ),
-                limits: limits, connections: connections
+                limits: limits, connections: connections, tls: tls
             )
         }
     }

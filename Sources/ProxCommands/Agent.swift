@@ -45,7 +45,10 @@ public struct Agent: Sendable {
             ),
             goVersion: settings.goVersion, toolchains: locals.map(\.version.toolchainName), downloads: downloads,
             downloadable: { await inventory.downloadable().map(\.toolchainName) }, runner: runner,
-            delivery: HubUploader(hubURL: configuration.hubURL, pushToken: configuration.pushToken, timeout: .seconds(600)),
+            delivery: HubUploader(
+                hubURL: configuration.hubURL, pushToken: configuration.pushToken, timeout: .seconds(600),
+                client: try HubUploader.client(trusting: configuration.hubCA)
+            ),
             redis: configuration.redis.configuration, workDirectory: buildDirectory, logger: logger
         )
         do throws(RedisError) {

@@ -27,6 +27,8 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var shutdownTimeout: Duration = .seconds(60)
     public var name = AgentConfiguration.defaultName
     public var logLevel = "info"
+    /// A CA certificate (PEM) to trust for an https hub beside the system's roots (`--hub-ca`).
+    public var hubCA: String?
     /// Memory, CPUs and disk of each build.
     public var buildResources = ResourceSettings.defaults
     /// The bound of GOCACHE and of GOMODCACHE, each; nil: none.
@@ -46,6 +48,7 @@ public struct AgentConfiguration: Sendable, Equatable {
                 c.hubURL = v.hasSuffix("/") ? String(v.dropLast()) : v
             },
             Setting(flag: "--push-token", env: "PB_PUSH_TOKEN") { c, v throws(ConfigurationError) in c.pushToken = v },
+            Setting(flag: "--hub-ca", env: "PB_HUB_CA") { c, v throws(ConfigurationError) in c.hubCA = v },
             Setting(flag: "--simultaneous-jobs", env: "PB_SIMULTANEOUS_JOBS") { c, v throws(ConfigurationError) in
                 c.simultaneousJobs = try SettingValue.integer(v, in: 1...256, "--simultaneous-jobs", "PB_SIMULTANEOUS_JOBS")
             },

@@ -6,6 +6,8 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
+import Synchronization
 import QueueRedis
 
 #if canImport(Glibc)
@@ -20,6 +22,32 @@ struct HubUploader: ArtifactDelivery {
     let hubURL: String
     let pushToken: String
     let timeout: Duration
+    /// The system's roots, plus `--hub-ca` when given.
+    var client: HTTPClient = .shared
+
+    /// The HTTP client that trusts `ca` (PEM) besides the system's roots: one per CA file,
+    /// kept for the life of the process. A file that is not a PEM certificate is an error
+    /// naming the flag.
+    static func client(trusting ca: String?) throws -> HTTPClient {
+        guard let ca else { return .shared }
+        return try clients.withLock { clients in
+            if let existing = clients[ca] { return existing }
+            let certificates: [NIOSSLCertificate]
+            do {
+                certificates = try NIOSSLCertificate.fromPEMFile(ca)
+            } catch {
+                throw ConfigurationError("--hub-ca/PB_HUB_CA \(ca): not a readable PEM certificate (\(error))")
+            }
+            guard !certificates.isEmpty else { throw ConfigurationError("--hub-ca/PB_HUB_CA \(ca): no certificate in the file") }
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.additionalTrustRoots = [.certificates(certificates)]
+            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
+            clients[ca] = client
+            return client
+        }
+    }
+
+    private static let clients = Mutex<[String: HTTPClient]>([:])
 
     func deliver(_ job: BuildJob, file: String, digest: String, size: Int64) async throws(ProxError) -> String {
         var request = HTTPClientRequest(url: hubURL + "/api/internal/builds/\(job.id)/artifact")
@@ -31,7 +59,7 @@ struct HubUploader: ArtifactDelivery {
         let response: HTTPClientResponse
         let body: ByteBuffer
         do {
-            response = try await HTTPClient.shared.execute(request, timeout: .init(timeout))
+            response = try await client.execute(request, timeout: .init(timeout))
             body = try await response.body.collect(upTo: 1 << 20)
         } catch {
             throw ProxError(.unavailable, "cannot reach the hub at \(hubURL): \(error)")

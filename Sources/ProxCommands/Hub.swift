@@ -25,6 +25,8 @@ public struct Hub: Sendable {
     let services: [any Service]
     /// The HTTP server's open connections (capped by ``ConnectionLimits/maxConnections``).
     public let connections = ConnectionCounter()
+    /// HTTPS: the certificate in use (reloaded on SIGHUP).
+    public let tls: ServerTLS?
 
     /// Opens the cache (repairing it) and wires the parts for the configured mode:
     /// standalone (builds in this process with the Go toolchain) or hub (builds queued on
@@ -32,6 +34,9 @@ public struct Hub: Sendable {
     /// (default: `<data>/go`).
     public static func make(configuration: HubConfiguration, logger: Logger, goCacheRoot: String? = nil) async throws -> Hub {
         let root = URL(fileURLWithPath: configuration.dataDirectory).standardizedFileURL.path
+        let tls = try configuration.tlsCertificate.map { certificate throws(ProxError) in
+            try ServerTLS(certificate: certificate, key: configuration.tlsKey ?? "")
+        }
         let goRoot = goCacheRoot ?? root + "/go"
         let workDirectory = root + "/tmp/builds"
         try? FileManager.default.removeItem(atPath: workDirectory)  // left by a crash: never reused
@@ -114,14 +119,14 @@ public struct Hub: Sendable {
         logger.info(
             "proxhub ready",
             metadata: [
-                "mode": "\(configuration.hub ? "hub" : "standalone")", "go": "\(configuration.goVersion.map { "\($0) (pinned)" } ?? settings.goVersion)",
+                "mode": "\(configuration.hub ? "hub" : "standalone")", "scheme": "\(tls == nil ? "http" : "https")", "go": "\(configuration.goVersion.map { "\($0) (pinned)" } ?? settings.goVersion)",
                 "toolchainDownload": "\(configuration.toolchainDownload)", "data": "\(root)",
                 "goproxy": "\(configuration.goproxy)", "cacheRepairs": "\(recovery)",
             ]
         )
         return Hub(
             configuration: configuration, store: store, builds: builds, runner: configuration.hub ? nil : runner, catalog: catalog, api: api,
-            logger: logger, services: services
+            logger: logger, services: services, tls: tls
         )
     }
 
@@ -186,7 +191,7 @@ public struct Hub: Sendable {
         api.addWebSocketRoutes(to: router)
         return Application(
             router: router,
-            server: .prox(webSocketRouter: router, limits: connectionLimits, connections: connections),
+            server: .prox(webSocketRouter: router, limits: connectionLimits, connections: connections, tls: tls),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Prox"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger
@@ -203,7 +208,7 @@ public struct Hub: Sendable {
                     .init(service: CacheShutdown(store: store)),
                     .init(service: application(onServerRunning: onServerRunning)),
                     .init(service: CatalogRefresher(catalog: catalog)),
-                ] + services.map { .init(service: $0) } + [
+                ] + services.map { .init(service: $0) } + (tls.map { [.init(service: TLSReloader(tls: $0, logger: logger))] } ?? []) + [
                     .init(service: BuildShutdown(builds: builds)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
@@ -215,6 +220,26 @@ public struct Hub: Sendable {
     /// Runs until SIGTERM/SIGINT.
     public func run() async throws {
         try await serviceGroup().run()
+    }
+}
+
+/// On SIGHUP, loads the TLS certificate and key again (after a renewal); a failure is
+/// logged and the certificate in use stays.
+struct TLSReloader: Service {
+    let tls: ServerTLS
+    let logger: Logger
+    func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        await cancelWhenGracefulShutdown {
+            for await _ in signals {
+                do throws(ProxError) {
+                    try tls.reload()
+                    logger.notice("reloaded the TLS certificate", metadata: ["cert": "\(tls.certificatePath)"])
+                } catch {
+                    logger.error("cannot reload the TLS certificate: the one in use stays", metadata: ["error": "\(error.message)"])
+                }
+            }
+        }
     }
 }
 

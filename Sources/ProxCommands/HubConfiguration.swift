@@ -51,6 +51,9 @@ public struct HubConfiguration: Sendable, Equatable {
     public var pullTokens: [String] = []
     /// The token of the admin API (`--admin-token`).
     public var adminToken: String?
+    /// HTTPS: the certificate chain and private key, PEM (`--tls-cert`, `--tls-key`).
+    public var tlsCertificate: String?
+    public var tlsKey: String?
     /// Memory, CPUs and disk of each build (standalone).
     public var buildResources = ResourceSettings.defaults
     /// The bound of GOCACHE and of GOMODCACHE, each; nil: none.
@@ -139,6 +142,8 @@ public struct HubConfiguration: Sendable, Equatable {
         Setting(flag: "--pull-token", env: "PB_PULL_TOKEN") { c, v throws(ConfigurationError) in
             c.pullTokens = try SettingValue.tokens(v, "--pull-token", "PB_PULL_TOKEN")
         },
+        Setting(flag: "--tls-cert", env: "PB_TLS_CERT") { c, v throws(ConfigurationError) in c.tlsCertificate = v },
+        Setting(flag: "--tls-key", env: "PB_TLS_KEY") { c, v throws(ConfigurationError) in c.tlsKey = v },
         Setting(flag: "--admin-token", env: "PB_ADMIN_TOKEN") { c, v throws(ConfigurationError) in
             guard let token = try SettingValue.tokens(v, "--admin-token", "PB_ADMIN_TOKEN").first, !v.contains(",") else {
                 throw ConfigurationError("--admin-token/PB_ADMIN_TOKEN: give one token")
@@ -171,6 +176,9 @@ public struct HubConfiguration: Sendable, Equatable {
         if cacheMaxSize < 1 << 20 { throw ConfigurationError("--cache-max-size/PB_CACHE_MAX_SIZE must be at least 1MB") }
         if agent {
             throw ConfigurationError("--agent/PB_AGENT: Prox's agent is its own command: run `proxagent --hub-url http://<hub>:8080 --push-token ...` on each build host")
+        }
+        if (tlsCertificate == nil) != (tlsKey == nil) {
+            throw ConfigurationError("--tls-cert/PB_TLS_CERT and --tls-key/PB_TLS_KEY go together: give both (PEM files) for https, or neither")
         }
         if let adminToken, pullTokens.contains(adminToken) {
             throw ConfigurationError("--admin-token/PB_ADMIN_TOKEN is also a --pull-token: give the admin API a token of its own")

@@ -53,6 +53,8 @@ public struct ProxAgentCommand: AsyncParsableCommand {
     var buildDisk: String?
     @Option(name: .customLong("go-cache-max-size"), help: "Bound of the Go build cache and of the module cache, each; 0 for none (PB_GO_CACHE_MAX_SIZE). Default: 20GB")
     var goCacheMaxSize: String?
+    @Option(name: .customLong("hub-ca"), help: "A CA certificate (PEM) to trust for an https --hub-url, beside the system's roots (PB_HUB_CA).")
+    var hubCA: String?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (PB_LOG_LEVEL). Default: info")
     var logLevel: String?
 
@@ -64,7 +66,7 @@ public struct ProxAgentCommand: AsyncParsableCommand {
             ("--redis-username", redisUsername), ("--redis-password", redisPassword), ("--simultaneous-jobs", simultaneousJobs),
             ("--go", go.isEmpty ? nil : go.joined(separator: ",")), ("--toolchain-download", toolchainDownload), ("--goproxy", goproxy), ("--work-dir", workDir), ("--build-timeout", buildTimeout),
             ("--max-attempts", maxAttempts), ("--job-lease", jobLease), ("--shutdown-timeout", shutdownTimeout),
-            ("--agent-name", agentName), ("--build-memory", buildMemory), ("--build-memory-fence", buildMemoryFence), ("--build-cpus", buildCPUs), ("--build-disk", buildDisk), ("--go-cache-max-size", goCacheMaxSize), ("--log-level", logLevel),
+            ("--agent-name", agentName), ("--build-memory", buildMemory), ("--build-memory-fence", buildMemoryFence), ("--build-cpus", buildCPUs), ("--build-disk", buildDisk), ("--go-cache-max-size", goCacheMaxSize), ("--hub-ca", hubCA), ("--log-level", logLevel),
         ]
         var flags: [String: String] = [:]
         for case let (name, value?) in options { flags[name] = value }

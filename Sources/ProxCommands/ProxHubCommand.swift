@@ -80,6 +80,10 @@ public struct ProxHubCommand: AsyncParsableCommand {
     var trustedProxies: String?
     @Option(name: .customLong("pull-token"), help: "Makes the server private: API requests need this token; repeat for several (PB_PULL_TOKEN, comma-separated).")
     var pullToken: [String] = []
+    @Option(name: .customLong("tls-cert"), help: "Serve https: the certificate chain, PEM; reloaded on SIGHUP (PB_TLS_CERT). Needs --tls-key.")
+    var tlsCert: String?
+    @Option(name: .customLong("tls-key"), help: "The private key of --tls-cert, PEM (PB_TLS_KEY).")
+    var tlsKey: String?
     @Option(name: .customLong("admin-token"), help: "Token of the admin API under /api/admin/ (PB_ADMIN_TOKEN). Without it there is no admin API.")
     var adminToken: String?
     @Flag(name: .customLong("hub"), help: "Hub mode: serve and queue builds on Redis for proxagents; build nothing here (PB_HUB).")
@@ -108,7 +112,7 @@ public struct ProxHubCommand: AsyncParsableCommand {
             ("--max-queued-builds", maxQueuedBuilds), ("--client-build-rate", clientBuildRate),
             ("--client-concurrent-builds", clientConcurrentBuilds), ("--client-request-rate", clientRequestRate),
             ("--trusted-proxies", trustedProxies), ("--pull-token", pullToken.isEmpty ? nil : pullToken.joined(separator: ",")),
-            ("--admin-token", adminToken),
+            ("--admin-token", adminToken), ("--tls-cert", tlsCert), ("--tls-key", tlsKey),
             ("--max-connections", maxConnections), ("--header-timeout", headerTimeout), ("--idle-timeout", idleTimeout), ("--body-timeout", bodyTimeout),
         ]
         for case let (name, value?) in options { flags[name] = value }
