@@ -128,6 +128,19 @@ let package = Package(
             dependencies: ["ProxCommands", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strictSettings
         ),
+        // Fuzz targets over BuildCore's parsers of untrusted input (scripts/fuzz.sh builds
+        // prox-fuzz with --sanitize=fuzzer -Xswiftc -DFUZZING; without them prox-fuzz
+        // replays inputs from files).
+        .target(
+            name: "ProxFuzzTargets",
+            dependencies: ["BuildCore"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "prox-fuzz",
+            dependencies: ["ProxFuzzTargets"],
+            swiftSettings: strictSettings
+        ),
         // Shared test fixtures: the synthetic Go module proxy, ports, temp dirs.
         .target(
             name: "ProxTestSupport",
@@ -140,7 +153,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BuildCoreTests",
-            dependencies: ["BuildCore", "ProxTestSupport"],
+            dependencies: ["BuildCore", "ProxTestSupport", "ProxFuzzTargets"],
             swiftSettings: strictSettings
         ),
         .testTarget(

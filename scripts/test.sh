@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Runs every test: installs what a fresh Debian 12 lacks (scripts/setup-debian.sh; skip
 # with PROX_SKIP_SETUP=1), builds the package with its tests, runs `swift test`, then the
-# web UI's browser tests (scripts/test-browser.sh: headless Chromium and Selenium).
+# web UI's browser tests (scripts/test-browser.sh: headless Chromium and Selenium), then
+# schemathesis against a live proxhub (scripts/api-fuzz.sh) and the libFuzzer targets for
+# PROX_FUZZ_SECONDS each (scripts/fuzz.sh; default 15).
 # Arguments pass through to `swift test` (e.g. --filter CacheStoreTests); with arguments
-# the browser tests are left out (run scripts/test-browser.sh for those alone).
-# Exits non-zero if either part failed.
+# only `swift test` runs (run the other scripts alone for those parts).
+# Exits non-zero if any part failed.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -56,5 +58,16 @@ if [ "$#" -eq 0 ]; then
     browser=0
     PROX_PROXHUB="$(swift build --show-bin-path)/proxhub" bash scripts/test-browser.sh || browser=$?
     if [ "$status" -eq 0 ]; then status=$browser; fi
+
+    echo "==> schemathesis against a live proxhub (scripts/api-fuzz.sh)"
+    api=0
+    PROX_PROXHUB="$(swift build --show-bin-path)/proxhub" bash scripts/api-fuzz.sh || api=$?
+    if [ "$status" -eq 0 ]; then status=$api; fi
+
+    # The parsers under libFuzzer for a fixed time each (longer: scripts/fuzz.sh 600).
+    echo "==> libFuzzer (scripts/fuzz.sh ${PROX_FUZZ_SECONDS:-15})"
+    fuzz=0
+    bash scripts/fuzz.sh "${PROX_FUZZ_SECONDS:-15}" || fuzz=$?
+    if [ "$status" -eq 0 ]; then status=$fuzz; fi
 fi
 exit "$status"

@@ -8,7 +8,7 @@ public struct BuildResources: Sendable, Equatable {
         /// A cgroup of the build's own when this process may make one (v2, else v1), else
         /// an rlimit.
         case automatic
-        /// A cgroup, or no start.
+        /// A cgroup, or no start (proxhub and proxagent check at start).
         case cgroup
         /// `RLIMIT_DATA` on each go process (its children inherit it). It counts address
         /// space a Go process reserves, not only what it uses: give it room (a plain build
@@ -51,6 +51,22 @@ public struct BuildResources: Sendable, Equatable {
     }
 }
 
+extension BuildResources {
+    /// Why no build cgroup can be made here (nil: one can): what `--build-memory-fence
+    /// cgroup` checks at start. Makes and removes a probe cgroup.
+    public static func cgroupProblem() -> String? {
+        let name = "prox-probe-start-\(getpid())"
+        guard let kind = CgroupHost.shared.makeGroup(named: name, limit: 1 << 30) else {
+            return CgroupHost.shared.problem ?? "no writable memory cgroup"
+        }
+        switch kind {
+        case .cgroupV2(let directory), .cgroupV1(let directory): rmdir(directory)
+        case .rlimit: break
+        }
+        return nil
+    }
+}
+
 /// Where one build's memory limit is enforced: a cgroup made for it (cgroup v2 or v1),
 /// or an rlimit on each of its go processes. A cgroup is entered by ``enclose(_:)`` with
 /// each go process right after it starts, long before it starts compilers (which inherit
@@ -76,10 +92,7 @@ final class MemoryFence: @unchecked Sendable {
         if fence != .rlimit {
             if let kind = CgroupHost.shared.makeGroup(named: name, limit: limit) { return MemoryFence(kind: kind, limit: limit) }
             if fence == .cgroup {
-                throw ProxError(
-                    .internal,
-                    "cannot make a cgroup for the build's memory limit (--build-memory-fence cgroup): \(CgroupHost.shared.problem ?? "no writable memory cgroup"); use --build-memory-fence rlimit or automatic"
-                )
+                throw ProxError(.internal, "cannot make a cgroup for the build's memory limit (--build-memory-fence cgroup): see the server's log")
             }
         }
         return MemoryFence(kind: .rlimit, limit: limit)

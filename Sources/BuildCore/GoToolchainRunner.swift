@@ -385,7 +385,9 @@ public struct GoToolchainRunner: BuildRunner {
         var extra = extraEnvironment
         extra["GOTOOLCHAIN"] = go.toolchain
         let environment = extra
-        let disk = DiskWatch(limit: configuration.resources.disk, directory: directory)
+        // A build's own directory is watched; a toolchain download runs in the shared one.
+        let diskLimit = directory == configuration.workDirectory ? nil : configuration.resources.disk
+        let disk = DiskWatch(limit: diskLimit, directory: directory)
         let outOfMemory = Flag()
         let diskFull = Flag()
         do {
@@ -416,7 +418,7 @@ public struct GoToolchainRunner: BuildRunner {
         } catch {
             throw ProxError(.internal, "cannot run \(go.executable): \(error)")
         }
-        if status.isSuccess, let limit = configuration.resources.disk, diskUsage(of: directory) > limit {
+        if status.isSuccess, let limit = diskLimit, diskUsage(of: directory) > limit {
             // What the command left behind counts too (the binary, once linked).
             throw ProxError(.buildFailed, "the build wrote more than \(BuildResources.format(limit)) to its work directory (--build-disk) and was stopped after \(display)")
         }

@@ -74,7 +74,12 @@ public struct ModuleProxy: Sendable {
     /// The versions listed by `@v/list`, or nil if no proxy knows the module.
     public func versionList(module: String) async throws(ProxError) -> [String]? {
         guard let body = try await fetch("\(Self.escape(module))/@v/list") else { return nil }
-        return String(decoding: body, as: UTF8.self).split(whereSeparator: \.isNewline)
+        return Self.parseVersionList(body)
+    }
+
+    /// The lines of an `@v/list` document, trimmed, without empty ones.
+    public static func parseVersionList(_ body: [UInt8]) -> [String] {
+        String(decoding: body, as: UTF8.self).split(whereSeparator: \.isNewline)
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
@@ -98,7 +103,8 @@ public struct ModuleProxy: Sendable {
 
     private struct Info: Decodable { let Version: String }
 
-    private static func decodeInfo(_ body: [UInt8], what: String) throws(ProxError) -> String {
+    /// The `Version` of an `.info` (or `@latest`) document; an unreadable one is `.upstreamUnavailable`.
+    public static func decodeInfo(_ body: [UInt8], what: String) throws(ProxError) -> String {
         do {
             return try JSONDecoder().decode(Info.self, from: Data(body)).Version
         } catch {

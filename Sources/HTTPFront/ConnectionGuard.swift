@@ -196,7 +196,7 @@ final class ByteWatch: ChannelInboundHandler, RemovableChannelHandler {
 /// - a parse error (bad request line, method, URL, header, chunk, Content-Length; a head
 ///   over the header limits) is answered once earlier responses are out: 400, 431 or 501
 ///   with the JSON error and `Connection: close`, then the connection is closed;
-/// - a method the API does not use (CONNECT, TRACE, an unknown one) gets 405 or 501; a
+/// - a well-formed method the API does not use (CONNECT, TRACE, QUERY, ...) gets 405; a
 ///   declared body larger than the route accepts gets 413 at once;
 /// - an `Upgrade` other than `websocket` (`h2c`) is ignored (the request is served over
 ///   HTTP/1.1); a WebSocket handshake with a bad version or key gets 400;
@@ -304,13 +304,13 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
         switch head.method {
         case .GET, .HEAD, .POST, .PUT, .DELETE, .PATCH, .OPTIONS:
             break
-        case .CONNECT, .TRACE:
+        default:
+            // A well-formed method no route takes (CONNECT, TRACE, QUERY, BREW, ...): 405.
+            // A malformed one is the parser's error (501, below).
             return GuardResponse(
-                status: .methodNotAllowed, message: "method \(head.method.rawValue) is not allowed here: use GET or HEAD",
+                status: .methodNotAllowed, message: "method \(head.method.rawValue) is not allowed here: use GET or HEAD (POST for /api/builds)",
                 headers: [("Allow", "GET, HEAD, POST, PUT, DELETE")]
             )
-        default:
-            return GuardResponse(status: .notImplemented, message: "method \(head.method.rawValue) is not supported: use GET or HEAD (POST for /api/builds)")
         }
         let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
         let lengths = head.headers["content-length"]

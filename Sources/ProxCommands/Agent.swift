@@ -21,6 +21,9 @@ public struct Agent: Sendable {
         let buildDirectory = root + "/builds"
         try? FileManager.default.removeItem(atPath: buildDirectory)  // left by a crash: never reused
         try FileManager.default.createDirectory(atPath: buildDirectory, withIntermediateDirectories: true)
+        if configuration.buildResources.memory != nil, configuration.buildResources.fence == .cgroup, let problem = BuildResources.cgroupProblem() {
+            throw ConfigurationError("--build-memory-fence cgroup: cannot make a cgroup for builds here (\(problem)): run with a delegated cgroup (systemd Delegate=yes), or use --build-memory-fence automatic or rlimit")
+        }
         let runner = GoToolchainRunner(
             configuration: .init(
                 goExecutable: configuration.goExecutable, additionalGoExecutables: Array(configuration.goExecutables.dropFirst()),

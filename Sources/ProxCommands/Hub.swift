@@ -40,6 +40,9 @@ public struct Hub: Sendable {
         let goRoot = goCacheRoot ?? root + "/go"
         let workDirectory = root + "/tmp/builds"
         try? FileManager.default.removeItem(atPath: workDirectory)  // left by a crash: never reused
+        if configuration.buildResources.memory != nil, configuration.buildResources.fence == .cgroup, !configuration.hub, let problem = BuildResources.cgroupProblem() {
+            throw ConfigurationError("--build-memory-fence cgroup: cannot make a cgroup for builds here (\(problem)): run with a delegated cgroup (systemd Delegate=yes), or use --build-memory-fence automatic or rlimit")
+        }
         let runner = GoToolchainRunner(
             configuration: .init(
                 goExecutable: configuration.goExecutable, additionalGoExecutables: Array(configuration.goExecutables.dropFirst()),

@@ -5,7 +5,7 @@ import ProxTestSupport
 import Testing
 
 /// Build resource limits on a live proxhub (issue 11): a plugin whose compilation needs
-/// more memory than `--build-memory` (the fixture's `hungry`, about 700 MB) is stopped with
+/// more memory than `--build-memory` (the fixture's `hungry`, about 2 GB) is stopped with
 /// a message naming the limit, while proxhub keeps answering and ordinary builds succeed.
 @Suite struct BuildLimitTests {
     static let hungry = "/api/download?os=linux&arch=amd64&p=github.com/proxfixture/hungry@v0.1.0&version=v2.8.0"

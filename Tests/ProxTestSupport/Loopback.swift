@@ -150,13 +150,13 @@ public final class RawConnection: @unchecked Sendable {
 
     public func send(_ text: String) -> Bool { send(Array(text.utf8)) }
 
-    /// Reads until the peer closes or `timeout` passes: what arrived, and whether the peer
-    /// closed (end of stream or reset) within the time.
-    public func read(timeout: Duration) -> (bytes: [UInt8], closed: Bool) {
+    /// Reads until the peer closes, `done` accepts what arrived, or `timeout` passes: what
+    /// arrived, and whether the peer closed (end of stream or reset) within the time.
+    public func read(timeout: Duration, until done: ([UInt8]) -> Bool = { _ in false }) -> (bytes: [UInt8], closed: Bool) {
         let deadline = ContinuousClock.now + timeout
         var received: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
+        while !done(received) {
             let left = deadline - ContinuousClock.now
             guard left > .zero else { return (received, false) }
             var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
@@ -166,5 +166,6 @@ public final class RawConnection: @unchecked Sendable {
             if n <= 0 { return (received, true) }
             received += chunk[..<n]
         }
+        return (received, false)
     }
 }
