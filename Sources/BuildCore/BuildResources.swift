@@ -195,26 +195,28 @@ final class CgroupHost: @unchecked Sendable {
         }
         switch base {
         case .v2(let directory):
-            let group = directory + "/" + name
-            guard mkdir(group, 0o755) == 0 || errno == EEXIST else { return nil }
-            guard Self.write(String(limit), to: group + "/memory.max") else {
-                rmdir(group)
-                return nil
-            }
-            _ = Self.write("0", to: group + "/memory.swap.max")  // no swapping past it either, where swap is accounted
-            return .cgroupV2(group)
+            // memory.swap.max: no swapping past the limit either, where swap is accounted.
+            return Self.makeGroup(directory + "/" + name, limitFile: "memory.max", swapFile: "memory.swap.max", swapValue: "0", limit: limit)
+                .map { .cgroupV2($0) }
         case .v1(let directory):
-            let group = directory + "/" + name
-            guard mkdir(group, 0o755) == 0 || errno == EEXIST else { return nil }
-            guard Self.write(String(limit), to: group + "/memory.limit_in_bytes") else {
-                rmdir(group)
-                return nil
-            }
-            _ = Self.write(String(limit), to: group + "/memory.memsw.limit_in_bytes")  // no swapping past it either, where accounted
-            return .cgroupV1(group)
+            return Self.makeGroup(
+                directory + "/" + name, limitFile: "memory.limit_in_bytes", swapFile: "memory.memsw.limit_in_bytes", swapValue: String(limit), limit: limit
+            ).map { .cgroupV1($0) }
         case nil:
             return nil
         }
+    }
+
+    /// Makes cgroup `group` with `limit` in `limitFile` (and, where it exists, `swapValue`
+    /// in `swapFile`); nil, and nothing left behind, when it cannot.
+    private static func makeGroup(_ group: String, limitFile: String, swapFile: String, swapValue: String, limit: Int64) -> String? {
+        guard mkdir(group, 0o755) == 0 || errno == EEXIST else { return nil }
+        guard write(String(limit), to: group + "/" + limitFile) else {
+            rmdir(group)
+            return nil
+        }
+        _ = write(swapValue, to: group + "/" + swapFile)
+        return group
     }
 
     private static func discover(problem: inout String?) -> Kind? {

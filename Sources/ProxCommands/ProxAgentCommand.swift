@@ -43,16 +43,7 @@ public struct ProxAgentCommand: AsyncParsableCommand {
     var shutdownTimeout: String?
     @Option(name: .customLong("agent-name"), help: "This agent's name in build records (PB_AGENT_NAME). Default: <host>-<pid>")
     var agentName: String?
-    @Option(name: .customLong("build-memory"), help: "Memory one build may use: 3GiB, 512MiB; 0 for none (PB_BUILD_MEMORY). Default: 3GiB")
-    var buildMemory: String?
-    @Option(name: .customLong("build-memory-fence"), help: "How: automatic (a cgroup if possible, else an rlimit), cgroup, rlimit (PB_BUILD_MEMORY_FENCE). Default: automatic")
-    var buildMemoryFence: String?
-    @Option(name: .customLong("build-cpus"), help: "CPUs one build uses (go build -p, GOMAXPROCS); 0 for all (PB_BUILD_CPUS). Default: 0")
-    var buildCPUs: String?
-    @Option(name: .customLong("build-disk"), help: "Bytes one build's work directory may hold; 0 for none (PB_BUILD_DISK). Default: 4GiB")
-    var buildDisk: String?
-    @Option(name: .customLong("go-cache-max-size"), help: "Bound of the Go build cache and of the module cache, each; 0 for none (PB_GO_CACHE_MAX_SIZE). Default: 20GB")
-    var goCacheMaxSize: String?
+    @OptionGroup var resources: BuildResourceOptions
     @Option(name: .customLong("hub-ca"), help: "A CA certificate (PEM) to trust for an https --hub-url, beside the system's roots (PB_HUB_CA).")
     var hubCA: String?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (PB_LOG_LEVEL). Default: info")
@@ -66,8 +57,8 @@ public struct ProxAgentCommand: AsyncParsableCommand {
             ("--redis-username", redisUsername), ("--redis-password", redisPassword), ("--simultaneous-jobs", simultaneousJobs),
             ("--go", go.isEmpty ? nil : go.joined(separator: ",")), ("--toolchain-download", toolchainDownload), ("--goproxy", goproxy), ("--work-dir", workDir), ("--build-timeout", buildTimeout),
             ("--max-attempts", maxAttempts), ("--job-lease", jobLease), ("--shutdown-timeout", shutdownTimeout),
-            ("--agent-name", agentName), ("--build-memory", buildMemory), ("--build-memory-fence", buildMemoryFence), ("--build-cpus", buildCPUs), ("--build-disk", buildDisk), ("--go-cache-max-size", goCacheMaxSize), ("--hub-ca", hubCA), ("--log-level", logLevel),
-        ]
+            ("--agent-name", agentName), ("--hub-ca", hubCA), ("--log-level", logLevel),
+        ] + resources.flags
         var flags: [String: String] = [:]
         for case let (name, value?) in options { flags[name] = value }
         return flags

@@ -36,16 +36,7 @@ public struct ProxHubCommand: AsyncParsableCommand {
     var resolveTTL: String?
     @Option(name: .customLong("sse-heartbeat"), help: "Interval of heartbeat comments on idle log streams (PB_SSE_HEARTBEAT). Default: 15s")
     var sseHeartbeat: String?
-    @Option(name: .customLong("build-memory"), help: "Memory one build may use: 3GiB, 512MiB; 0 for none (PB_BUILD_MEMORY). Default: 3GiB")
-    var buildMemory: String?
-    @Option(name: .customLong("build-memory-fence"), help: "How: automatic (a cgroup if possible, else an rlimit), cgroup, rlimit (PB_BUILD_MEMORY_FENCE). Default: automatic")
-    var buildMemoryFence: String?
-    @Option(name: .customLong("build-cpus"), help: "CPUs one build uses (go build -p, GOMAXPROCS); 0 for all (PB_BUILD_CPUS). Default: 0")
-    var buildCPUs: String?
-    @Option(name: .customLong("build-disk"), help: "Bytes one build's work directory may hold; 0 for none (PB_BUILD_DISK). Default: 4GiB")
-    var buildDisk: String?
-    @Option(name: .customLong("go-cache-max-size"), help: "Bound of the Go build cache and of the module cache, each; 0 for none (PB_GO_CACHE_MAX_SIZE). Default: 20GB")
-    var goCacheMaxSize: String?
+    @OptionGroup var resources: BuildResourceOptions
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (PB_LOG_LEVEL). Default: info")
     var logLevel: String?
     @Option(name: .customLong("redis-host"), help: "Hub mode: Redis host (PB_REDIS_HOST). Default: localhost")
@@ -106,7 +97,7 @@ public struct ProxHubCommand: AsyncParsableCommand {
             ("--package-endpoint", packageEndpoint), ("--goproxy", goproxy), ("--go", go.isEmpty ? nil : go.joined(separator: ",")),
             ("--toolchain-download", toolchainDownload),
             ("--simultaneous-jobs", simultaneousJobs), ("--build-timeout", buildTimeout), ("--cache-max-size", cacheMaxSize),
-            ("--catalog-refresh", catalogRefresh), ("--resolve-ttl", resolveTTL), ("--sse-heartbeat", sseHeartbeat), ("--build-memory", buildMemory), ("--build-memory-fence", buildMemoryFence), ("--build-cpus", buildCPUs), ("--build-disk", buildDisk), ("--go-cache-max-size", goCacheMaxSize), ("--log-level", logLevel),
+            ("--catalog-refresh", catalogRefresh), ("--resolve-ttl", resolveTTL), ("--sse-heartbeat", sseHeartbeat), ("--log-level", logLevel),
             ("--redis-host", redisHost), ("--redis-port", redisPort), ("--redis-username", redisUsername), ("--redis-password", redisPassword),
             ("--push-token", pushToken), ("--go-version", goVersion),
             ("--max-queued-builds", maxQueuedBuilds), ("--client-build-rate", clientBuildRate),
@@ -114,7 +105,7 @@ public struct ProxHubCommand: AsyncParsableCommand {
             ("--trusted-proxies", trustedProxies), ("--pull-token", pullToken.isEmpty ? nil : pullToken.joined(separator: ",")),
             ("--admin-token", adminToken), ("--tls-cert", tlsCert), ("--tls-key", tlsKey),
             ("--max-connections", maxConnections), ("--header-timeout", headerTimeout), ("--idle-timeout", idleTimeout), ("--body-timeout", bodyTimeout),
-        ]
+        ] + resources.flags
         for case let (name, value?) in options { flags[name] = value }
         for (name, on) in [("--allow-unlisted", allowUnlisted), ("--allow-replacements", allowReplacements), ("--verify-on-read", verifyOnRead), ("--hub", hub), ("--agent", agent)] where on {
             flags[name] = "true"
