@@ -14,7 +14,7 @@ if [ -d /opt/swift/usr/bin ]; then export PATH="/opt/swift/usr/bin:$PATH"; fi
 seconds=${1:-60}
 shift || true
 targets=("$@")
-if [ "${#targets[@]}" -eq 0 ]; then targets=(query modulespec semver goversion gomod info list); fi
+if [ "${#targets[@]}" -eq 0 ]; then targets=(query modulespec semver goversion gomod info list catalog); fi
 
 echo "==> swift build --product prox-fuzz --sanitize=fuzzer (into .build-fuzz)"
 swift build --product prox-fuzz --scratch-path .build-fuzz --sanitize=fuzzer -Xswiftc -DFUZZING >/dev/null

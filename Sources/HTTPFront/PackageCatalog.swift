@@ -6,34 +6,10 @@ import Logging
 import NIOCore
 import NIOHTTP1
 
-/// One package of the catalog, in the shape of caddyserver.com's `/api/packages`.
-public struct CatalogPackage: Codable, Sendable, Equatable {
-    public struct Module: Codable, Sendable, Equatable {
-        public var name: String?
-        public var docs: String?
-        public var package: String?
-        public var repo: String?
-    }
-    public var id: String?
-    public var path: String
-    public var published: String?
-    public var updated: String?
-    public var listed: Bool?
-    public var available: Bool?
-    public var downloads: Int?
-    public var repo: String?
-    public var modules: [Module]?
-}
-
 /// The package catalog: fetched from `--package-endpoint` (http(s):// or file://), refreshed
 /// periodically, with the last good copy kept in the ``DocumentStore`` so a failing
 /// upstream changes nothing. Download counts come from this server's own records.
 public actor PackageCatalog {
-    struct Envelope: Codable {
-        var status_code: Int?
-        var result: [CatalogPackage]
-    }
-
     public static let documentName = "package-catalog"
     public let endpoint: String
     public let refreshInterval: Duration
@@ -114,8 +90,7 @@ public actor PackageCatalog {
     }
 
     static func parse(_ data: [UInt8]) throws -> [CatalogPackage] {
-        let envelope = try JSONDecoder().decode(Envelope.self, from: Data(data))
-        return envelope.result.filter { !$0.path.isEmpty }
+        try CatalogPackage.parseCatalog(data)
     }
 
     private func fetch() async throws -> [UInt8] {

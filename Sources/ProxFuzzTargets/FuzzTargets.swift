@@ -3,12 +3,12 @@ import Foundation
 
 /// The parsers of untrusted input, as fuzz targets (issue 11): a download query's fields,
 /// a `p=` package, a semantic version, a Go version, a go.mod file, a module proxy's
-/// `.info` and `@v/list` documents. Each takes arbitrary bytes; bad input must end in a
+/// `.info` and `@v/list` documents, the package catalog's JSON. Each takes arbitrary bytes; bad input must end in a
 /// `ProxError` or nil, never a crash, and what parses must keep its invariants (checked
 /// with `precondition`: a failure is a finding). `prox-fuzz` runs them under libFuzzer
 /// (scripts/fuzz.sh), and the unit tests replay the corpus in Fuzz/corpus.
 public enum FuzzTargets {
-    public static let names = ["query", "modulespec", "semver", "goversion", "gomod", "info", "list"]
+    public static let names = ["query", "modulespec", "semver", "goversion", "gomod", "info", "list", "catalog"]
 
     /// Runs target `name` on `data`; false for an unknown name.
     @discardableResult
@@ -22,6 +22,7 @@ public enum FuzzTargets {
         case "gomod": _ = GoModFile(text)
         case "info": _ = try? ModuleProxy.decodeInfo(data, what: "fuzz")
         case "list": versionList(data)
+        case "catalog": catalog(data)
         default: return false
         }
         return true
@@ -77,6 +78,14 @@ public enum FuzzTargets {
         guard let version = GoVersion(text) else { return }
         precondition(!(version < version), "\(version) < itself")
         if version.isRelease { precondition(GoVersion(version.toolchainName) == version, "\(version.toolchainName) does not parse back") }
+    }
+
+    /// A package catalog document (`--package-endpoint`): each package's path may then be
+    /// asked for as a `p=` package, which must not crash either.
+    static func catalog(_ data: [UInt8]) {
+        guard let packages = try? CatalogPackage.parseCatalog(data) else { return }
+        precondition(packages.allSatisfy { !$0.path.isEmpty })
+        for package in packages.prefix(64) { moduleSpec(package.path) }
     }
 
     static func versionList(_ data: [UInt8]) {
