@@ -12,7 +12,7 @@ extension ProxAPI {
     func addSessionRoutes<Context: RequestContext>(to router: Router<Context>) {
         router.get("/api/session") { request, _ in try self.session(request) }
         router.post("/api/session") { request, _ in try await self.login(request) }
-        router.delete("/api/session") { _, _ in try self.logout() }
+        router.delete("/api/session") { request, _ in try self.logout(request) }
     }
 
     /// `{"private": bool, "authorized": bool}`: whether the API needs a token, and whether
@@ -37,15 +37,19 @@ extension ProxAPI {
         }
         let value = token.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
         var response = try Self.json(Envelope(status_code: 200, result: ["private": options.access.isPrivate, "authorized": true]))
-        // Secure when the page came over https (through a TLS-terminating proxy).
-        let secure = request.headers[HTTPField.Name("X-Forwarded-Proto")!]?.lowercased() == "https" ? "; Secure" : ""
-        response.headers[.setCookie] = "\(AccessPolicy.cookieName)=\(value); Path=/; HttpOnly; SameSite=Strict\(secure)"
+        response.headers[.setCookie] = "\(AccessPolicy.cookieName)=\(value); Path=/; HttpOnly; SameSite=Strict\(secureAttribute(request))"
         return response
     }
 
-    func logout() throws -> Response {
+    func logout(_ request: Request) throws -> Response {
         var response = try Self.json(Envelope(status_code: 200, result: ["private": options.access.isPrivate, "authorized": !options.access.isPrivate]))
-        response.headers[.setCookie] = "\(AccessPolicy.cookieName)=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+        response.headers[.setCookie] = "\(AccessPolicy.cookieName)=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0\(secureAttribute(request))"
         return response
+    }
+
+    /// `; Secure` when the page came over https: proxhub's own, or a TLS-terminating proxy's.
+    private func secureAttribute(_ request: Request) -> String {
+        let forwardedHTTPS = request.headers[HTTPField.Name("X-Forwarded-Proto")!]?.lowercased() == "https"
+        return options.servesTLS || forwardedHTTPS ? "; Secure" : ""
     }
 }

@@ -24,13 +24,17 @@ public struct ProxAPI: Sendable {
         public var access: AccessPolicy
         /// How a request's client is told (`--trusted-proxies`).
         public var clients: ClientIdentifier
+        /// proxhub serves https itself (`--tls-cert`): cookies are `Secure`.
+        public var servesTLS = false
 
         public init(
             policy: BuildRequest.Policy = .init(), allowUnlisted: Bool = false, verifyOnRead: Bool = false, heartbeat: Duration = .seconds(15),
-            pushToken: String? = nil, maxArtifactSize: Int64 = 10_000_000_000, access: AccessPolicy = .init(), clients: ClientIdentifier = .init()
+            pushToken: String? = nil, maxArtifactSize: Int64 = 10_000_000_000, access: AccessPolicy = .init(), clients: ClientIdentifier = .init(),
+            servesTLS: Bool = false
         ) {
             self.access = access
             self.clients = clients
+            self.servesTLS = servesTLS
             self.policy = policy
             self.allowUnlisted = allowUnlisted
             self.verifyOnRead = verifyOnRead

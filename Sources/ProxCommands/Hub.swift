@@ -114,7 +114,7 @@ public struct Hub: Sendable {
                 verifyOnRead: configuration.verifyOnRead, heartbeat: configuration.sseHeartbeat,
                 pushToken: configuration.pushToken, maxArtifactSize: configuration.cacheMaxSize,
                 access: AccessPolicy(pullTokens: configuration.pullTokens, adminToken: configuration.adminToken),
-                clients: ClientIdentifier(trustedProxies: configuration.trustedProxies)
+                clients: ClientIdentifier(trustedProxies: configuration.trustedProxies), servesTLS: tls != nil
             ),
             requestLimiter: configuration.clientRequestRate.isLimited ? requestLimiter : nil, cacheAdmin: store
         )
@@ -211,7 +211,7 @@ public struct Hub: Sendable {
                     .init(service: CacheShutdown(store: store)),
                     .init(service: application(onServerRunning: onServerRunning)),
                     .init(service: CatalogRefresher(catalog: catalog)),
-                ] + services.map { .init(service: $0) } + (tls.map { [.init(service: TLSReloader(tls: $0, logger: logger))] } ?? []) + [
+                ] + services.map { .init(service: $0) } + [.init(service: TLSReloader(tls: tls, logger: logger))] + [
                     .init(service: BuildShutdown(builds: builds)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
@@ -227,14 +227,19 @@ public struct Hub: Sendable {
 }
 
 /// On SIGHUP, loads the TLS certificate and key again (after a renewal); a failure is
-/// logged and the certificate in use stays.
+/// logged and the certificate in use stays. Without TLS, SIGHUP is only logged (it never
+/// ends proxhub, so `systemctl reload` is safe on any proxhub unit).
 struct TLSReloader: Service {
-    let tls: ServerTLS
+    let tls: ServerTLS?
     let logger: Logger
     func run() async throws {
         let signals = await UnixSignalsSequence(trapping: .sighup)
         await cancelWhenGracefulShutdown {
             for await _ in signals {
+                guard let tls else {
+                    logger.notice("SIGHUP: nothing to reload (no --tls-cert)")
+                    continue
+                }
                 do throws(ProxError) {
                     try tls.reload()
                     logger.notice("reloaded the TLS certificate", metadata: ["cert": "\(tls.certificatePath)"])

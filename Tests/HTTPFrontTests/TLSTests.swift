@@ -97,6 +97,11 @@ import Testing
         let client = try pki.client()
         let base = "https://127.0.0.1:\(hub.port)"
         #expect(try await Self.get(client, base + "/healthz").status == 200)
+        // The web UI's session cookie is Secure on an https server.
+        var logout = HTTPClientRequest(url: base + "/api/session")
+        logout.method = .DELETE
+        let session = try await client.execute(logout, timeout: .seconds(30))
+        #expect(session.headers.first(name: "Set-Cookie")?.contains("; Secure") == true, "\(session.headers)")
         // A download over TLS (read in chunks: sendfile cannot encrypt), whole and intact.
         let download = try await Self.get(client, base + "/api/download?os=linux&arch=amd64&p=github.com/proxfixture/hello@v0.2.0&version=v2.8.0")
         #expect(download.status == 200)
@@ -164,6 +169,21 @@ import Testing
         let answer = try await Loopback.blocking { String(decoding: held.2.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
         #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer.prefix(200))")
         held.0.terminate()
+        hub.terminate()
+    }
+
+    @Test func aPlainHTTPProxhubSurvivesSIGHUP() async throws {
+        let fixture = try Fixture.paths()
+        let port = try Loopback.freePort()
+        let hub = try ServerProcess("proxhub", [
+            "--webserver-host", "127.0.0.1", "--webserver-port", String(port), "--binary-path", Fixture.temporaryDirectory("prox-hup-hub"),
+            "--goproxy", fixture.goproxy, "--package-endpoint", fixture.packageEndpoint, "--go", Fixture.goExecutable, "--log-level", "notice",
+        ])
+        #expect(await eventually(timeout: .seconds(60)) { (try? await Loopback.httpGet(port: port, path: "/healthz").status) == 200 })
+        kill(hub.process.processIdentifier, SIGHUP)
+        #expect(await eventually(timeout: .seconds(10)) { hub.log.contains("SIGHUP: nothing to reload") }, "\(hub.log)")
+        #expect(hub.process.isRunning)
+        #expect(try await Loopback.httpGet(port: port, path: "/healthz").status == 200)
         hub.terminate()
     }
 
