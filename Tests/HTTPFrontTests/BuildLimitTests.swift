@@ -11,18 +11,22 @@ import Testing
     static let hungry = "/api/download?os=linux&arch=amd64&p=github.com/proxfixture/hungry@v0.1.0&version=v2.8.0"
     static let hello = "/api/download?os=linux&arch=amd64&p=github.com/proxfixture/hello@v0.2.0&version=v2.8.0"
 
-    /// Polls /healthz every 100 ms until `stop`; returns how many polls failed or took over 2 s.
-    static func watchHealth(_ hub: LiveHub, while work: () async throws -> Void) async throws -> (polls: Int, bad: Int) {
+    /// Polls /healthz every 100 ms while `work` runs: how many polls, how many failed, and
+    /// the slowest answer. (A server the build took down fails polls; on a loaded CI
+    /// machine a live one may still be slow, so latency is bounded loosely.)
+    static func watchHealth(_ hub: LiveHub, while work: () async throws -> Void) async throws -> (polls: Int, failed: Int, slowest: Duration) {
         let counts = Task {
-            var polls = 0, bad = 0
+            var polls = 0, failed = 0
+            var slowest = Duration.zero
             while !Task.isCancelled {
                 let started = ContinuousClock.now
                 let ok = (try? await hub.get("/healthz").status) == 200
                 polls += 1
-                if !ok || ContinuousClock.now - started > .seconds(2) { bad += 1 }
+                if !ok { failed += 1 }
+                slowest = max(slowest, ContinuousClock.now - started)
                 try? await Task.sleep(for: .milliseconds(100))
             }
-            return (polls, bad)
+            return (polls, failed, slowest)
         }
         try await work()
         counts.cancel()
@@ -30,7 +34,7 @@ import Testing
     }
 
     static func expectMemoryRefusal(_ hub: LiveHub, limit: String, thenAnOrdinaryBuild: Bool) async throws {
-        let (polls, bad) = try await Self.watchHealth(hub) {
+        let (polls, failed, slowest) = try await Self.watchHealth(hub) {
             let reply = try await hub.get(Self.hungry)
             if reply.status != 422, let id = reply.header("X-Prox-Build-Id") {
                 Issue.record("the build was not stopped: its log:\n\(try await hub.get("/api/builds/\(id)/logs").text.suffix(3000))")
@@ -39,7 +43,8 @@ import Testing
             let message = ((try reply.json())["error"] as? [String: Any])?["message"] as? String ?? ""
             #expect(message.hasPrefix("the build used more than \(limit) of memory (--build-memory) and was stopped"), "\(message)")
         }
-        #expect(polls > 3 && bad == 0, "/healthz was answered throughout: \(bad) of \(polls) polls failed")
+        #expect(polls > 3 && failed == 0, "/healthz was answered throughout: \(failed) of \(polls) polls failed")
+        #expect(slowest < .seconds(15), "the slowest /healthz took \(slowest)")
         // An ordinary build fits.
         if thenAnOrdinaryBuild { #expect(try await hub.get(Self.hello).status == 200) }
     }
