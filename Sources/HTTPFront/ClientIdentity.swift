@@ -94,7 +94,7 @@ public struct ClientIdentifier: Sendable {
     func trusted(_ address: [UInt8]) -> Bool { trustedProxies.contains { $0.contains(address) } }
 
     static func tokenClient(_ token: String) -> ClientID {
-        "token:" + SHA256.hash(data: Data(token.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
+        "token:" + SHA256.hash(data: Data(token.utf8)).hexString.prefix(16)
     }
 
     /// IPv4 addresses as they are; IPv6 by /64 (one household or host gets a /64).

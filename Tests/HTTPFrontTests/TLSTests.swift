@@ -81,6 +81,15 @@ import Testing
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
+    /// A standalone `proxhub` process on the fixture, 127.0.0.1:`port`, logging notices.
+    static func proxhubArguments(port: Int) throws -> [String] {
+        let fixture = try Fixture.paths()
+        return [
+            "--webserver-host", "127.0.0.1", "--webserver-port", String(port), "--binary-path", Fixture.temporaryDirectory("prox-process-hub"),
+            "--goproxy", fixture.goproxy, "--package-endpoint", fixture.packageEndpoint, "--go", Fixture.goExecutable, "--log-level", "notice",
+        ]
+    }
+
     static func get(_ client: HTTPClient, _ url: String) async throws -> (status: Int, body: [UInt8]) {
         let response = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(300))
         let body = try await response.body.collect(upTo: 256 << 20)
@@ -139,13 +148,8 @@ import Testing
 
     @Test func sighupReloadsAProxhubProcessWithoutDroppingItsConnections() async throws {
         let pki = try TestPKI()
-        let fixture = try Fixture.paths()
         let port = try Loopback.freePort()
-        let hub = try ServerProcess("proxhub", [
-            "--webserver-host", "127.0.0.1", "--webserver-port", String(port), "--binary-path", Fixture.temporaryDirectory("prox-tls-hub"),
-            "--goproxy", fixture.goproxy, "--package-endpoint", fixture.packageEndpoint, "--go", Fixture.goExecutable,
-            "--tls-cert", pki.certificate, "--tls-key", pki.key, "--log-level", "notice",
-        ])
+        let hub = try ServerProcess("proxhub", try Self.proxhubArguments(port: port) + ["--tls-cert", pki.certificate, "--tls-key", pki.key])
         let client = try pki.client()
         #expect(await eventually(timeout: .seconds(60)) { (try? await Self.get(client, "https://127.0.0.1:\(port)/healthz").status) == 200 })
         // A keep-alive connection open across the reload.
@@ -173,12 +177,8 @@ import Testing
     }
 
     @Test func aPlainHTTPProxhubSurvivesSIGHUP() async throws {
-        let fixture = try Fixture.paths()
         let port = try Loopback.freePort()
-        let hub = try ServerProcess("proxhub", [
-            "--webserver-host", "127.0.0.1", "--webserver-port", String(port), "--binary-path", Fixture.temporaryDirectory("prox-hup-hub"),
-            "--goproxy", fixture.goproxy, "--package-endpoint", fixture.packageEndpoint, "--go", Fixture.goExecutable, "--log-level", "notice",
-        ])
+        let hub = try ServerProcess("proxhub", try Self.proxhubArguments(port: port))
         #expect(await eventually(timeout: .seconds(60)) { (try? await Loopback.httpGet(port: port, path: "/healthz").status) == 200 })
         kill(hub.process.processIdentifier, SIGHUP)
         #expect(await eventually(timeout: .seconds(10)) { hub.log.contains("SIGHUP: nothing to reload") }, "\(hub.log)")

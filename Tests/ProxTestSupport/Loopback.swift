@@ -72,17 +72,12 @@ public enum Loopback {
     /// calls run on a Dispatch thread, not the caller's.
     public static func httpGet(port: Int, path: String, timeout: Duration = .seconds(30)) async throws -> HTTPReply {
         let request = Array("GET \(path) HTTP/1.0\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\r\n".utf8)
-        let result: Result<HTTPReply, any Error> = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(returning: Result {
-                    guard let raw = try exchange(port: port, send: request, timeout: timeout) else {
-                        throw FixtureError(message: "GET http://127.0.0.1:\(port)\(path): connection refused")
-                    }
-                    return try parseHTTP(raw, what: "GET http://127.0.0.1:\(port)\(path)")
-                })
+        return try await blocking {
+            guard let raw = try exchange(port: port, send: request, timeout: timeout) else {
+                throw FixtureError(message: "GET http://127.0.0.1:\(port)\(path): connection refused")
             }
+            return try parseHTTP(raw, what: "GET http://127.0.0.1:\(port)\(path)")
         }
-        return try result.get()
     }
 
     /// Runs blocking socket work on a Dispatch thread, not the caller's.
