@@ -12,6 +12,9 @@ let package = Package(
     products: [
         .library(name: "BuildCore", targets: ["BuildCore"]),
         .library(name: "CacheStore", targets: ["CacheStore"]),
+        .library(name: "FileIO", targets: ["FileIO"]),
+        .library(name: "GoProxyClient", targets: ["GoProxyClient"]),
+        .library(name: "GoToolchain", targets: ["GoToolchain"]),
         .library(name: "HTTPFront", targets: ["HTTPFront"]),
         .library(name: "QueueRedis", targets: ["QueueRedis"]),
         .executable(name: "proxhub", targets: ["proxhub"]),
@@ -34,18 +37,49 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
-        // Pure model and seams: build requests, exact versions, cache keys, the Go
-        // build runner. No Hummingbird, Redis or SQLite.
+        // The model and its seams, with in-process logic only: build requests, exact
+        // versions, toolchain choice, cache keys, the protocols every adapter implements
+        // (module proxy client, build runner, stores, job queue, log bus) and the
+        // coordinator. No network, process or file I/O: those are the adapters below.
         .target(
             name: "BuildCore",
             dependencies: [
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Adapter: the module proxy client over HTTP and file:// (and the catalog fetch).
+        .target(
+            name: "GoProxyClient",
+            dependencies: [
+                "BuildCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Subprocess", package: "swift-subprocess"),
-                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Adapter: the go command as a build runner (toolchain choice and download through
+        // the module proxy, memory/CPU/disk fences, log scrubbing) and the Go cache janitor.
+        .target(
+            name: "GoToolchain",
+            dependencies: [
+                "BuildCore", "FileIO",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Blocking file work, on NIO's thread pool: SHA-256 of files, positioned reads.
+        .target(
+            name: "FileIO",
+            dependencies: [
+                "BuildCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
         ),
@@ -53,7 +87,7 @@ let package = Package(
         .target(
             name: "CacheStore",
             dependencies: [
-                "BuildCore",
+                "BuildCore", "FileIO",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -67,7 +101,7 @@ let package = Package(
         .target(
             name: "QueueRedis",
             dependencies: [
-                "BuildCore", "CHiredis",
+                "BuildCore", "CHiredis", "FileIO",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -77,7 +111,7 @@ let package = Package(
         .target(
             name: "HTTPFront",
             dependencies: [
-                "BuildCore",
+                "BuildCore", "FileIO",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -103,7 +137,7 @@ let package = Package(
         .target(
             name: "ProxCommands",
             dependencies: [
-                "BuildCore", "CacheStore", "HTTPFront", "QueueRedis",
+                "BuildCore", "CacheStore", "FileIO", "GoProxyClient", "GoToolchain", "HTTPFront", "QueueRedis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -153,7 +187,22 @@ let package = Package(
         ),
         .testTarget(
             name: "BuildCoreTests",
-            dependencies: ["BuildCore", "ProxTestSupport", "ProxFuzzTargets"],
+            dependencies: ["BuildCore", "GoProxyClient", "ProxTestSupport", "ProxFuzzTargets"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "GoProxyClientTests",
+            dependencies: ["GoProxyClient", "BuildCore", "ProxTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "GoToolchainTests",
+            dependencies: ["GoToolchain", "BuildCore", "ProxTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "FileIOTests",
+            dependencies: ["FileIO", "BuildCore", "ProxTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -172,7 +221,7 @@ let package = Package(
         .testTarget(
             name: "HTTPFrontTests",
             dependencies: [
-                "HTTPFront", "CacheStore", "BuildCore", "ProxCommands", "ProxTestSupport", "QueueRedis",
+                "HTTPFront", "CacheStore", "BuildCore", "GoProxyClient", "GoToolchain", "ProxCommands", "ProxTestSupport", "QueueRedis",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),

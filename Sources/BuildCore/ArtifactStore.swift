@@ -52,6 +52,10 @@ public protocol ArtifactStore: Sendable {
 
     func commit(key: CacheKey, build: ResolvedBuild, file: String, expectedDigest: String?) async throws(ProxError) -> ArtifactRecord
 
+    /// Removes `file` from ``stagingDirectory`` without committing it (what a failed build
+    /// left there); a file that is not there is no error.
+    func discardStaged(_ file: String) async
+
     /// Counts one download of each package path (best effort).
     func recordDownload(packages: [String]) async
 

@@ -54,7 +54,8 @@ public struct LocalJobQueue: JobQueue {
         do {
             try await runner.build(job.build, output: output, events: events)
         } catch {
-            try? FileManager.default.removeItem(atPath: output)
+            // The runner's contract says it leaves nothing; the store makes sure.
+            await store.discardStaged(output)
             throw error
         }
         events(BuildEvent(step: .commit, stream: .info, text: "storing the artifact in the cache"))

@@ -115,7 +115,7 @@ public struct Platform: Hashable, Sendable, Codable, CustomStringConvertible {
         return "caddy_\(os)_\(archPart)_custom" + (os == "windows" ? ".exe" : "")
     }
 
-    static func quoted(_ value: String) -> String {
+    public static func quoted(_ value: String) -> String {
         let shown = value.count > 40 ? String(value.prefix(40)) + "..." : value
         return "\"" + shown.unicodeScalars.map { $0.isASCII && $0.value >= 0x20 && $0.value != 0x7F ? String($0) : "?" }.joined() + "\""
     }

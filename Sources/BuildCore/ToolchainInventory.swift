@@ -5,7 +5,7 @@
 /// kept (or none, the first time): local toolchains still build, and ``lastError`` says why
 /// nothing is downloadable.
 public actor ToolchainInventory: ToolchainSource {
-    public let proxy: ModuleProxy
+    public let proxy: any ModuleProxyClient
     public let local: [GoVersion]
     public let downloadsAllowed: Bool
     public let pinned: GoVersion?
@@ -16,7 +16,7 @@ public actor ToolchainInventory: ToolchainSource {
     public private(set) var lastError: ProxError?
 
     public init(
-        proxy: ModuleProxy, local: [GoVersion], downloadsAllowed: Bool, pinned: GoVersion? = nil, ttl: Duration = .seconds(300),
+        proxy: any ModuleProxyClient, local: [GoVersion], downloadsAllowed: Bool, pinned: GoVersion? = nil, ttl: Duration = .seconds(300),
         host: String = ToolchainModule.hostTarget
     ) {
         self.proxy = proxy
@@ -30,7 +30,7 @@ public actor ToolchainInventory: ToolchainSource {
     public func offer() async throws(ProxError) -> ToolchainOffer {
         ToolchainOffer(
             local: local, downloadable: downloadsAllowed ? await downloadable() : [], downloadsAllowed: downloadsAllowed, pinned: pinned,
-            proxy: ModuleProxy.displayed(proxy.goproxy)
+            proxy: GoProxyFormat.displayed(proxy.goproxy)
         )
     }
 

@@ -16,7 +16,7 @@ import Foundation
 ///   cached for as long as the process runs: a version's go.mod never changes) give the
 ///   need, and ``ToolchainRule`` picks from the source's offer.
 public actor VersionResolver {
-    public let proxy: ModuleProxy
+    public let proxy: any ModuleProxyClient
     public let ttl: Duration
     public let toolchains: (any ToolchainSource)?
     private let clock = ContinuousClock()
@@ -32,7 +32,7 @@ public actor VersionResolver {
     private var offered: (at: ContinuousClock.Instant, offer: ToolchainOffer)?
     private var choices: [GoRequirement?: ToolchainChoice] = [:]
 
-    public init(proxy: ModuleProxy, ttl: Duration = .seconds(300), toolchains: (any ToolchainSource)? = nil) {
+    public init(proxy: any ModuleProxyClient, ttl: Duration = .seconds(300), toolchains: (any ToolchainSource)? = nil) {
         self.proxy = proxy
         self.ttl = ttl
         self.toolchains = toolchains

@@ -1,4 +1,5 @@
 import BuildCore
+import FileIO
 import Foundation
 import GRDB
 import Logging
@@ -179,6 +180,11 @@ public actor ArtifactCache: ArtifactStore, CacheAdministration, DocumentStore {
             records[key.hex] = record
         }
         return record
+    }
+
+    public nonisolated func discardStaged(_ file: String) async {
+        guard file.hasPrefix(stagingDirectory + "/") else { return }
+        try? FileManager.default.removeItem(atPath: file)
     }
 
     public func commit(key: CacheKey, build: ResolvedBuild, file: String, expectedDigest: String?) async throws(ProxError) -> ArtifactRecord {

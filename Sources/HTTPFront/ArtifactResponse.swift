@@ -1,4 +1,5 @@
 import BuildCore
+import FileIO
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -14,49 +15,30 @@ import Darwin
 /// An artifact file opened for one response. The descriptor is opened (and its size
 /// checked against the index) before any header is sent, and closed when the response
 /// body is done or dropped, so eviction of the file mid-response cannot truncate it.
-final class OpenArtifact: @unchecked Sendable {
-    let fd: CInt
-    let size: Int64
+struct OpenArtifact: Sendable {
+    let file: ReadOnlyFile
+    var fd: CInt { file.fd }
+    var size: Int64 { file.size }
 
     init(record: ArtifactRecord) throws(ProxError) {
-        let fd = open(record.path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw ProxError(.internal, "the cached artifact could not be opened; retry to rebuild it") }
-        var st = stat()
-        guard fstat(fd, &st) == 0, Int64(st.st_size) == record.size else {
-            close(fd)
+        do {
+            file = try ReadOnlyFile(path: record.path, what: "a cached artifact")
+        } catch {
+            throw ProxError(.internal, "the cached artifact could not be opened; retry to rebuild it")
+        }
+        guard file.size == record.size else {
             throw ProxError(.internal, "the cached artifact is not whole (size differs from the index); it was not sent")
         }
-        self.fd = fd
-        self.size = record.size
     }
 
-    deinit { close(fd) }
-
-    /// Reads `range` in chunks on NIO's thread pool and writes them to `writer`.
+    /// Reads `range` in chunks and writes them to `writer`.
     func write(range: ClosedRange<Int64>, to writer: inout any ResponseBodyWriter, chunkSize: Int = 256 * 1024) async throws {
         var offset = range.lowerBound
         let allocator = ByteBufferAllocator()
         while offset <= range.upperBound {
             let length = Int(min(Int64(chunkSize), range.upperBound - offset + 1))
-            let at = offset
-            let buffer = try await NIOThreadPool.singleton.runIfActive { [fd] in
-                var buffer = allocator.buffer(capacity: length)
-                let n = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { ptr in
-                    var done = 0
-                    while done < length {
-                        let r = pread(fd, ptr.baseAddress! + done, length - done, off_t(at) + off_t(done))
-                        if r < 0 {
-                            if errno == EINTR { continue }
-                            throw ProxError(.internal, "read error on a cached artifact: \(String(cString: strerror(errno)))")
-                        }
-                        if r == 0 { break }
-                        done += r
-                    }
-                    return done
-                }
-                guard n == length else { throw ProxError(.internal, "a cached artifact ended early; the response was cut") }
-                return buffer
-            }
+            let buffer = try await file.read(at: offset, length: length, allocator: allocator)
+            guard buffer.readableBytes == length else { throw ProxError(.internal, "a cached artifact ended early; the response was cut") }
             try await writer.write(buffer)
             offset += Int64(length)
         }

@@ -1,12 +1,9 @@
-import AsyncHTTPClient
 import BuildCore
 import Foundation
-import HTTPTypes
 import Logging
-import NIOCore
-import NIOHTTP1
 
-/// The package catalog: fetched from `--package-endpoint` (http(s):// or file://), refreshed
+/// The package catalog: fetched from `--package-endpoint` (by `fetch`: `GoProxyClient`'s
+/// `UpstreamFile.packageCatalog(at:)` reads http(s):// and file:// URLs), refreshed
 /// periodically, with the last good copy kept in the ``DocumentStore`` so a failing
 /// upstream changes nothing. Download counts come from this server's own records.
 public actor PackageCatalog {
@@ -14,7 +11,7 @@ public actor PackageCatalog {
     public let endpoint: String
     public let refreshInterval: Duration
     private let documents: any DocumentStore
-    private let httpClient: HTTPClient
+    private let fetch: @Sendable () async throws(ProxError) -> [UInt8]
     private let logger: Logger
     private var packages: [CatalogPackage]?
     private var byPath: [String: CatalogPackage] = [:]
@@ -23,12 +20,12 @@ public actor PackageCatalog {
 
     public init(
         endpoint: String, documents: any DocumentStore, refreshInterval: Duration = .seconds(3600),
-        httpClient: HTTPClient = .shared, logger: Logger = Logger(label: "prox.catalog")
+        logger: Logger = Logger(label: "prox.catalog"), fetch: @escaping @Sendable () async throws(ProxError) -> [UInt8]
     ) {
         self.endpoint = endpoint
         self.documents = documents
         self.refreshInterval = refreshInterval
-        self.httpClient = httpClient
+        self.fetch = fetch
         self.logger = logger
     }
 
@@ -91,23 +88,5 @@ public actor PackageCatalog {
 
     static func parse(_ data: [UInt8]) throws -> [CatalogPackage] {
         try CatalogPackage.parseCatalog(data)
-    }
-
-    private func fetch() async throws -> [UInt8] {
-        if endpoint.hasPrefix("file://") {
-            let path = String(endpoint.dropFirst("file://".count))
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw ProxError(.upstreamUnavailable, "cannot read the package catalog file \(path)")
-            }
-            return Array(data)
-        }
-        var request = HTTPClientRequest(url: endpoint)
-        request.headers.add(name: "User-Agent", value: "prox (package catalog)")
-        request.headers.add(name: "Accept", value: "application/json")
-        let response = try await httpClient.execute(request, timeout: .seconds(30))
-        guard response.status == .ok else {
-            throw ProxError(.upstreamUnavailable, "package endpoint answered \(response.status.code)")
-        }
-        return Array(try await response.body.collect(upTo: 64 << 20).readableBytesView)
     }
 }

@@ -1,5 +1,7 @@
 import BuildCore
 import Foundation
+import GoProxyClient
+import GoToolchain
 import Logging
 import QueueRedis
 import ServiceLifecycle

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import BuildCore
+import FileIO
 import Foundation
 import HTTPFront
 import Logging
@@ -131,39 +132,17 @@ struct FileChunks: AsyncSequence, Sendable {
     struct AsyncIterator: AsyncIteratorProtocol {
         let path: String
         let chunkSize: Int
-        var handle: FileHandleBox?
+        var file: ReadOnlyFile?
         var offset: Int64 = 0
 
         mutating func next() async throws -> ByteBuffer? {
-            if handle == nil { handle = try FileHandleBox(path: path) }
-            let fd = handle!.fd
-            let (at, length) = (offset, chunkSize)
-            let buffer = try await NIOThreadPool.singleton.runIfActive {
-                var buffer = ByteBufferAllocator().buffer(capacity: length)
-                let n = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { pointer in
-                    while true {
-                        let r = pread(fd, pointer.baseAddress!, length, off_t(at))
-                        if r >= 0 { return r }
-                        if errno != EINTR { throw ProxError(.internal, "cannot read the artifact: \(String(cString: strerror(errno)))") }
-                    }
-                }
-                return n == 0 ? nil : buffer
-            }
-            if let buffer { offset += Int64(buffer.readableBytes) }
+            if file == nil { file = try ReadOnlyFile(path: path, what: "the artifact") }
+            let buffer = try await file!.read(at: offset, length: chunkSize)
+            guard buffer.readableBytes > 0 else { return nil }
+            offset += Int64(buffer.readableBytes)
             return buffer
         }
     }
 
     func makeAsyncIterator() -> AsyncIterator { AsyncIterator(path: path, chunkSize: chunkSize) }
-}
-
-/// Closes its descriptor when the last reference goes.
-final class FileHandleBox: Sendable {
-    let fd: CInt
-    init(path: String) throws {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw ProxError(.internal, "cannot open the artifact: \(String(cString: strerror(errno)))") }
-        self.fd = fd
-    }
-    deinit { close(fd) }
 }

@@ -1,6 +1,8 @@
 import BuildCore
 import CacheStore
 import Foundation
+import GoProxyClient
+import GoToolchain
 import HTTPFront
 import Hummingbird
 import HummingbirdWebSocket
@@ -77,7 +79,7 @@ public struct Hub: Sendable {
                 pinned: pinned, ttl: configuration.resolveTTL
             )
             let agents = AgentToolchains(
-                client: redis, schema: schema, fallback: fallback, pinned: pinned, proxy: ModuleProxy.displayed(configuration.goproxy)
+                client: redis, schema: schema, fallback: fallback, pinned: pinned, proxy: GoProxyFormat.displayed(configuration.goproxy)
             )
             toolchains = ToolchainStatus(
                 source: agents, downloaded: { [] }, proxyError: { await fallback.lastError }, agents: { await agents.listing() }
@@ -106,7 +108,10 @@ public struct Hub: Sendable {
             requestLimiter = MemoryRateLimiter(rate: configuration.clientRequestRate)
         }
         let resolver = VersionResolver(proxy: proxy, ttl: configuration.resolveTTL, toolchains: toolchains.source)
-        let catalog = PackageCatalog(endpoint: configuration.packageEndpoint, documents: store, refreshInterval: configuration.catalogRefresh, logger: logger)
+        let catalogFile = UpstreamFile.packageCatalog(at: configuration.packageEndpoint)
+        let catalog = PackageCatalog(
+            endpoint: configuration.packageEndpoint, documents: store, refreshInterval: configuration.catalogRefresh, logger: logger,
+            fetch: { () async throws(ProxError) -> [UInt8] in try await catalogFile.fetchRequired() })
         let api = ProxAPI(
             builds: builds, resolver: resolver, settings: settings, catalog: catalog, store: store, logs: logs, toolchains: toolchains,
             options: .init(
@@ -135,7 +140,7 @@ public struct Hub: Sendable {
 
     /// Standalone: the local toolchains (each `--go`, asked for its version: a command that
     /// is not a go command stops the start) and the downloadable ones through `proxy`.
-    static func standaloneToolchains(_ configuration: HubConfiguration, runner: GoToolchainRunner, proxy: ModuleProxy) async throws -> ToolchainInventory {
+    static func standaloneToolchains(_ configuration: HubConfiguration, runner: GoToolchainRunner, proxy: any ModuleProxyClient) async throws -> ToolchainInventory {
         let locals = try await runner.localToolchains()
         var pinned: GoVersion?
         if let goVersion = configuration.goVersion {

@@ -85,7 +85,7 @@ enum SettingValue {
     /// The checks of `--goproxy` and `--build-timeout` both commands make.
     static func validateBuildSettings(goproxy: String, buildTimeout: Duration) throws(ConfigurationError) {
         do {
-            _ = try ModuleProxy(goproxy: goproxy)
+            _ = try GoProxyFormat.entries(of: goproxy)
         } catch {
             throw ConfigurationError("--goproxy/PB_GOPROXY: \(error.message)")
         }

@@ -20,7 +20,7 @@ public enum FuzzTargets {
         case "semver": semanticVersion(text)
         case "goversion": goVersion(text)
         case "gomod": _ = GoModFile(text)
-        case "info": _ = try? ModuleProxy.decodeInfo(data, what: "fuzz")
+        case "info": _ = try? GoProxyFormat.decodeInfo(data, what: "fuzz")
         case "list": versionList(data)
         case "catalog": catalog(data)
         default: return false
@@ -89,7 +89,7 @@ public enum FuzzTargets {
     }
 
     static func versionList(_ data: [UInt8]) {
-        let list = ModuleProxy.parseVersionList(data)
+        let list = GoProxyFormat.parseVersionList(data)
         precondition(list.allSatisfy { !$0.isEmpty && $0 == $0.trimmingCharacters(in: .whitespaces) })
         let versions = list.compactMap { SemanticVersion($0) }.sorted()
         precondition(zip(versions, versions.dropFirst()).allSatisfy { !($1 < $0) }, "sorted versions are in order")

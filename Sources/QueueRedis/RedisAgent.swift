@@ -1,4 +1,5 @@
 import BuildCore
+import FileIO
 import Foundation
 import Logging
 import ServiceLifecycle

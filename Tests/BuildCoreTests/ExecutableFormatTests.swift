@@ -1,44 +1,7 @@
 import BuildCore
 import Foundation
+import ProxTestSupport
 import Testing
-
-/// Headers are crafted byte by byte from the published layouts (ELF e_ident/e_machine,
-/// Mach-O mach_header_64, PE/COFF), independent of the code under test.
-enum Headers {
-    /// A 64-byte ELF header: class (1 = 32-bit, 2 = 64-bit), data (1 = LE, 2 = BE), e_machine.
-    static func elf(machine: UInt16, bigEndian: Bool = false, is64: Bool = true) -> [UInt8] {
-        var h = [UInt8](repeating: 0, count: 64)
-        h[0] = 0x7F; h[1] = 0x45; h[2] = 0x4C; h[3] = 0x46  // \x7FELF
-        h[4] = is64 ? 2 : 1
-        h[5] = bigEndian ? 2 : 1
-        h[6] = 1  // EV_CURRENT
-        h[16] = bigEndian ? 0 : 2; h[17] = bigEndian ? 2 : 0  // e_type = ET_EXEC
-        if bigEndian {
-            h[18] = UInt8(machine >> 8); h[19] = UInt8(machine & 0xFF)
-        } else {
-            h[18] = UInt8(machine & 0xFF); h[19] = UInt8(machine >> 8)
-        }
-        return h
-    }
-
-    /// mach_header_64: magic 0xFEEDFACF and cputype, little-endian.
-    static func machO(cpuType: UInt32) -> [UInt8] {
-        var h = [UInt8](repeating: 0, count: 32)
-        h[0] = 0xCF; h[1] = 0xFA; h[2] = 0xED; h[3] = 0xFE
-        for i in 0..<4 { h[4 + i] = UInt8((cpuType >> (8 * UInt32(i))) & 0xFF) }
-        return h
-    }
-
-    /// DOS stub with e_lfanew = 0x80, then "PE\0\0" and the COFF machine.
-    static func pe(machine: UInt16) -> [UInt8] {
-        var h = [UInt8](repeating: 0, count: 0x100)
-        h[0] = 0x4D; h[1] = 0x5A  // MZ
-        h[0x3C] = 0x80
-        h[0x80] = 0x50; h[0x81] = 0x45  // PE\0\0
-        h[0x84] = UInt8(machine & 0xFF); h[0x85] = UInt8(machine >> 8)
-        return h
-    }
-}
 
 @Suite("ExecutableFormat")
 struct ExecutableFormatTests {
@@ -48,7 +11,7 @@ struct ExecutableFormatTests {
 
     @Test("ELF amd64 is accepted for linux/amd64 and rejected for other arches")
     func elfAmd64() throws {
-        let header = Headers.elf(machine: 62)
+        let header = ExecutableHeaders.elf(machine: 62)
         #expect(ExecutableFormat.check(header: header, for: try Self.platform("linux", "amd64")) == nil)
         #expect(ExecutableFormat.check(header: header, for: try Self.platform("freebsd", "amd64")) == nil)
         let reason = try #require(ExecutableFormat.check(header: header, for: try Self.platform("linux", "arm64")))
@@ -59,7 +22,7 @@ struct ExecutableFormatTests {
 
     @Test("ELF arm (32-bit, EM_ARM = 40) is accepted for every GOARM and rejected for amd64", arguments: ["5", "6", "7"])
     func elfArm(arm: String) throws {
-        let header = Headers.elf(machine: 40, is64: false)
+        let header = ExecutableHeaders.elf(machine: 40, is64: false)
         #expect(ExecutableFormat.check(header: header, for: try Self.platform("linux", "arm", arm)) == nil)
         #expect(ExecutableFormat.check(header: header, for: try Self.platform("linux", "amd64")) != nil)
         #expect(ExecutableFormat.check(header: header, for: try Self.platform("linux", "arm64")) != nil)
@@ -67,24 +30,24 @@ struct ExecutableFormatTests {
 
     @Test("ELF machines of other arches")
     func elfOthers() throws {
-        #expect(ExecutableFormat.check(header: Headers.elf(machine: 183), for: try Self.platform("linux", "arm64")) == nil)
-        #expect(ExecutableFormat.check(header: Headers.elf(machine: 3, is64: false), for: try Self.platform("linux", "386")) == nil)
-        #expect(ExecutableFormat.check(header: Headers.elf(machine: 243), for: try Self.platform("linux", "riscv64")) == nil)
-        #expect(ExecutableFormat.check(header: Headers.elf(machine: 21), for: try Self.platform("linux", "ppc64le")) == nil)
+        #expect(ExecutableFormat.check(header: ExecutableHeaders.elf(machine: 183), for: try Self.platform("linux", "arm64")) == nil)
+        #expect(ExecutableFormat.check(header: ExecutableHeaders.elf(machine: 3, is64: false), for: try Self.platform("linux", "386")) == nil)
+        #expect(ExecutableFormat.check(header: ExecutableHeaders.elf(machine: 243), for: try Self.platform("linux", "riscv64")) == nil)
+        #expect(ExecutableFormat.check(header: ExecutableHeaders.elf(machine: 21), for: try Self.platform("linux", "ppc64le")) == nil)
     }
 
     @Test("ELF byte order must match the arch")
     func elfByteOrder() throws {
         // s390x and mips are big-endian; mipsle and ppc64le little-endian.
-        #expect(ExecutableFormat.check(header: Headers.elf(machine: 22, bigEndian: true), for: try Self.platform("linux", "s390x")) == nil)
-        #expect(ExecutableFormat.check(header: Headers.elf(machine: 22, bigEndian: false), for: try Self.platform("linux", "s390x")) != nil)
-        #expect(ExecutableFormat.check(header: Headers.elf(machine: 8, bigEndian: true, is64: false), for: try Self.platform("linux", "mips")) == nil)
-        #expect(ExecutableFormat.check(header: Headers.elf(machine: 8, bigEndian: false, is64: false), for: try Self.platform("linux", "mipsle")) == nil)
-        #expect(ExecutableFormat.check(header: Headers.elf(machine: 8, bigEndian: true, is64: false), for: try Self.platform("linux", "mipsle")) != nil)
-        #expect(ExecutableFormat.check(header: Headers.elf(machine: 8, bigEndian: false, is64: false), for: try Self.platform("linux", "mips")) != nil)
-        #expect(ExecutableFormat.check(header: Headers.elf(machine: 21, bigEndian: true), for: try Self.platform("linux", "ppc64le")) != nil)
+        #expect(ExecutableFormat.check(header: ExecutableHeaders.elf(machine: 22, bigEndian: true), for: try Self.platform("linux", "s390x")) == nil)
+        #expect(ExecutableFormat.check(header: ExecutableHeaders.elf(machine: 22, bigEndian: false), for: try Self.platform("linux", "s390x")) != nil)
+        #expect(ExecutableFormat.check(header: ExecutableHeaders.elf(machine: 8, bigEndian: true, is64: false), for: try Self.platform("linux", "mips")) == nil)
+        #expect(ExecutableFormat.check(header: ExecutableHeaders.elf(machine: 8, bigEndian: false, is64: false), for: try Self.platform("linux", "mipsle")) == nil)
+        #expect(ExecutableFormat.check(header: ExecutableHeaders.elf(machine: 8, bigEndian: true, is64: false), for: try Self.platform("linux", "mipsle")) != nil)
+        #expect(ExecutableFormat.check(header: ExecutableHeaders.elf(machine: 8, bigEndian: false, is64: false), for: try Self.platform("linux", "mips")) != nil)
+        #expect(ExecutableFormat.check(header: ExecutableHeaders.elf(machine: 21, bigEndian: true), for: try Self.platform("linux", "ppc64le")) != nil)
         // An amd64 header byte-swapped reads as a different machine.
-        #expect(ExecutableFormat.check(header: Headers.elf(machine: 62, bigEndian: true), for: try Self.platform("linux", "amd64")) != nil)
+        #expect(ExecutableFormat.check(header: ExecutableHeaders.elf(machine: 62, bigEndian: true), for: try Self.platform("linux", "amd64")) != nil)
     }
 
     @Test("truncated, empty and non-ELF headers are rejected")
@@ -92,23 +55,23 @@ struct ExecutableFormatTests {
         let linux = try Self.platform("linux", "amd64")
         let empty = try #require(ExecutableFormat.check(header: [], for: linux))
         #expect(empty.contains("empty"))
-        #expect(ExecutableFormat.check(header: Array(Headers.elf(machine: 62).prefix(19)), for: linux) != nil)
+        #expect(ExecutableFormat.check(header: Array(ExecutableHeaders.elf(machine: 62).prefix(19)), for: linux) != nil)
         #expect(ExecutableFormat.check(header: [0x7F, 0x45, 0x4C, 0x46], for: linux) != nil)
         #expect(ExecutableFormat.check(header: Array("#!/bin/sh\necho hi\n".utf8), for: linux) != nil)
-        #expect(ExecutableFormat.check(header: Headers.pe(machine: 0x8664), for: linux) != nil)
-        #expect(ExecutableFormat.check(header: Headers.machO(cpuType: 0x0100_0007), for: linux) != nil)
+        #expect(ExecutableFormat.check(header: ExecutableHeaders.pe(machine: 0x8664), for: linux) != nil)
+        #expect(ExecutableFormat.check(header: ExecutableHeaders.machO(cpuType: 0x0100_0007), for: linux) != nil)
     }
 
     @Test("Mach-O arm64 and amd64")
     func machO() throws {
-        let arm64 = Headers.machO(cpuType: 0x0100_000C)
-        let amd64 = Headers.machO(cpuType: 0x0100_0007)
+        let arm64 = ExecutableHeaders.machO(cpuType: 0x0100_000C)
+        let amd64 = ExecutableHeaders.machO(cpuType: 0x0100_0007)
         #expect(ExecutableFormat.check(header: arm64, for: try Self.platform("darwin", "arm64")) == nil)
         #expect(ExecutableFormat.check(header: amd64, for: try Self.platform("darwin", "amd64")) == nil)
         #expect(ExecutableFormat.check(header: arm64, for: try Self.platform("darwin", "amd64")) != nil)
         #expect(ExecutableFormat.check(header: amd64, for: try Self.platform("darwin", "arm64")) != nil)
         // An ELF file is not a Mach-O, nor is an empty one.
-        #expect(ExecutableFormat.check(header: Headers.elf(machine: 183), for: try Self.platform("darwin", "arm64")) != nil)
+        #expect(ExecutableFormat.check(header: ExecutableHeaders.elf(machine: 183), for: try Self.platform("darwin", "arm64")) != nil)
         #expect(ExecutableFormat.check(header: [], for: try Self.platform("darwin", "arm64")) != nil)
         // 32-bit Mach-O magic (0xFEEDFACE) is not accepted.
         var mach32 = arm64
@@ -118,26 +81,26 @@ struct ExecutableFormatTests {
 
     @Test("PE amd64, arm64, 386 and arm")
     func pe() throws {
-        #expect(ExecutableFormat.check(header: Headers.pe(machine: 0x8664), for: try Self.platform("windows", "amd64")) == nil)
-        #expect(ExecutableFormat.check(header: Headers.pe(machine: 0xAA64), for: try Self.platform("windows", "arm64")) == nil)
-        #expect(ExecutableFormat.check(header: Headers.pe(machine: 0x014C), for: try Self.platform("windows", "386")) == nil)
-        #expect(ExecutableFormat.check(header: Headers.pe(machine: 0x01C4), for: try Self.platform("windows", "arm", "7")) == nil)
-        #expect(ExecutableFormat.check(header: Headers.pe(machine: 0x8664), for: try Self.platform("windows", "arm64")) != nil)
-        #expect(ExecutableFormat.check(header: Headers.pe(machine: 0xAA64), for: try Self.platform("windows", "amd64")) != nil)
+        #expect(ExecutableFormat.check(header: ExecutableHeaders.pe(machine: 0x8664), for: try Self.platform("windows", "amd64")) == nil)
+        #expect(ExecutableFormat.check(header: ExecutableHeaders.pe(machine: 0xAA64), for: try Self.platform("windows", "arm64")) == nil)
+        #expect(ExecutableFormat.check(header: ExecutableHeaders.pe(machine: 0x014C), for: try Self.platform("windows", "386")) == nil)
+        #expect(ExecutableFormat.check(header: ExecutableHeaders.pe(machine: 0x01C4), for: try Self.platform("windows", "arm", "7")) == nil)
+        #expect(ExecutableFormat.check(header: ExecutableHeaders.pe(machine: 0x8664), for: try Self.platform("windows", "arm64")) != nil)
+        #expect(ExecutableFormat.check(header: ExecutableHeaders.pe(machine: 0xAA64), for: try Self.platform("windows", "amd64")) != nil)
     }
 
     @Test("PE: MZ without a PE signature, or e_lfanew past the header, is rejected")
     func badPE() throws {
         let windows = try Self.platform("windows", "amd64")
-        var noSignature = Headers.pe(machine: 0x8664)
+        var noSignature = ExecutableHeaders.pe(machine: 0x8664)
         noSignature[0x80] = 0
         #expect(ExecutableFormat.check(header: noSignature, for: windows) != nil)
-        var farOffset = Headers.pe(machine: 0x8664)
+        var farOffset = ExecutableHeaders.pe(machine: 0x8664)
         farOffset[0x3C] = 0xFF; farOffset[0x3D] = 0xFF
         #expect(ExecutableFormat.check(header: farOffset, for: windows) != nil)
         #expect(ExecutableFormat.check(header: [0x4D, 0x5A], for: windows) != nil)
         #expect(ExecutableFormat.check(header: [], for: windows) != nil)
-        #expect(ExecutableFormat.check(header: Headers.elf(machine: 62), for: windows) != nil)
+        #expect(ExecutableFormat.check(header: ExecutableHeaders.elf(machine: 62), for: windows) != nil)
     }
 
     @Test("XCOFF for aix and Plan 9 magic numbers")
@@ -145,7 +108,7 @@ struct ExecutableFormatTests {
         var xcoff = [UInt8](repeating: 0, count: 64)
         xcoff[0] = 0x01; xcoff[1] = 0xF7
         #expect(ExecutableFormat.check(header: xcoff, for: try Self.platform("aix", "ppc64")) == nil)
-        #expect(ExecutableFormat.check(header: Headers.elf(machine: 21, bigEndian: true), for: try Self.platform("aix", "ppc64")) != nil)
+        #expect(ExecutableFormat.check(header: ExecutableHeaders.elf(machine: 21, bigEndian: true), for: try Self.platform("aix", "ppc64")) != nil)
 
         var plan9amd64 = [UInt8](repeating: 0, count: 64)
         plan9amd64[2] = 0x8A; plan9amd64[3] = 0x97

@@ -129,8 +129,8 @@ struct ToolchainRuleTests {
 
     @Test("a GOPROXY shown in messages never carries credentials")
     func displayedProxy() {
-        #expect(ModuleProxy.displayed("https://user:s3cret@proxy.corp/go,direct") == "https://***@proxy.corp/go,direct")
-        #expect(ModuleProxy.displayed("https://a:b@x.example|https://c@y.example/p,off") == "https://***@x.example|https://***@y.example/p,off")
-        #expect(ModuleProxy.displayed("file:///srv/proxy,https://proxy.golang.org") == "file:///srv/proxy,https://proxy.golang.org")
+        #expect(GoProxyFormat.displayed("https://user:s3cret@proxy.corp/go,direct") == "https://***@proxy.corp/go,direct")
+        #expect(GoProxyFormat.displayed("https://a:b@x.example|https://c@y.example/p,off") == "https://***@x.example|https://***@y.example/p,off")
+        #expect(GoProxyFormat.displayed("file:///srv/proxy,https://proxy.golang.org") == "file:///srv/proxy,https://proxy.golang.org")
     }
 }

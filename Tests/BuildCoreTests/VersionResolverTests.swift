@@ -1,4 +1,5 @@
 import BuildCore
+import GoProxyClient
 import Foundation
 import ProxTestSupport
 import Testing

@@ -1,5 +1,6 @@
 import BuildCore
 import Foundation
+import GoToolchain
 import ProxCommands
 import ProxTestSupport
 import Testing

@@ -1,3 +1,4 @@
+import BuildCore
 import Foundation
 import Logging
 

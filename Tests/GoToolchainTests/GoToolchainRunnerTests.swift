@@ -1,5 +1,6 @@
 import BuildCore
 import Foundation
+import GoToolchain
 import ProxTestSupport
 import Testing
 
@@ -152,11 +153,11 @@ struct GoToolchainRunnerTests {
         #expect(empty?.kind == .invalidArtifact)
         _ = FileManager.default.createFile(atPath: dir + "/script", contents: Data("#!/bin/sh\n".utf8))
         #expect(throws: ProxError.self) { try GoToolchainRunner.verifyExecutable(at: dir + "/script", for: linux) }
-        _ = FileManager.default.createFile(atPath: dir + "/arm", contents: Data(Headers.elf(machine: 40, is64: false)))
+        _ = FileManager.default.createFile(atPath: dir + "/arm", contents: Data(ExecutableHeaders.elf(machine: 40, is64: false)))
         let wrongArch = #expect(throws: ProxError.self) { try GoToolchainRunner.verifyExecutable(at: dir + "/arm", for: linux) }
         #expect(wrongArch?.kind == .invalidArtifact)
         #expect(wrongArch?.message.contains("linux/amd64") == true)
-        _ = FileManager.default.createFile(atPath: dir + "/amd64", contents: Data(Headers.elf(machine: 62)))
+        _ = FileManager.default.createFile(atPath: dir + "/amd64", contents: Data(ExecutableHeaders.elf(machine: 62)))
         try GoToolchainRunner.verifyExecutable(at: dir + "/amd64", for: linux)
     }
 

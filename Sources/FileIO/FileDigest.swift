@@ -1,5 +1,7 @@
+import BuildCore
 import Crypto
 import Foundation
+import NIOPosix
 
 #if canImport(Glibc)
 import Glibc
@@ -7,15 +9,16 @@ import Glibc
 import Darwin
 #endif
 
-/// SHA-256 of files, read in large chunks off the cooperative thread pool.
+/// SHA-256 of files, read in large chunks on NIO's blocking thread pool.
 public enum FileDigest {
     /// Hashes the file at `path` and, when `sync` is true, fsyncs it. Returns the lower-case
     /// hex digest and the number of bytes read.
     public static func sha256(ofFileAt path: String, sync: Bool = false) async throws(ProxError) -> (digest: String, size: Int64) {
-        let result: Result<(String, Int64), ProxError> = await withCheckedContinuation { continuation in
-            DispatchQueue.global(qos: .utility).async {
-                continuation.resume(returning: hashBlocking(path: path, sync: sync))
-            }
+        let result: Result<(String, Int64), ProxError>
+        do {
+            result = try await NIOThreadPool.singleton.runIfActive { hashBlocking(path: path, sync: sync) }
+        } catch {
+            throw ProxError(.internal, "cannot hash \(path): the blocking thread pool is shut down")
         }
         return try result.get()
     }

@@ -1,3 +1,4 @@
+import BuildCore
 import Foundation
 import Logging
 import Subprocess
@@ -261,7 +262,7 @@ public struct GoToolchainRunner: BuildRunner {
         let started = Date()
         let leader = await toolchains.download(name) {
             Task {
-                events(BuildEvent(step: .toolchain, stream: .info, text: "downloading \(name) (\(module)) through \(ModuleProxy.displayed(configuration.goproxy))"))
+                events(BuildEvent(step: .toolchain, stream: .info, text: "downloading \(name) (\(module)) through \(GoProxyFormat.displayed(configuration.goproxy))"))
                 try await self.run(
                     step: .toolchain, go: go, arguments: ["version"], extraEnvironment: [:], in: configuration.workDirectory,
                     deadline: deadline, scrub: PathScrubber(workDirectory: configuration.workDirectory, configuration: configuration), fence: nil,
@@ -278,7 +279,7 @@ public struct GoToolchainRunner: BuildRunner {
             if error.kind == .cancelled || error.kind == .buildTimedOut { throw error }
             throw ProxError(
                 .toolchainUnavailable,
-                "cannot download \(name) (\(module)) through GOPROXY \(ModuleProxy.displayed(configuration.goproxy)): \(error.message)\n"
+                "cannot download \(name) (\(module)) through GOPROXY \(GoProxyFormat.displayed(configuration.goproxy)): \(error.message)\n"
                     + "Serve golang.org/toolchain from the proxy (--goproxy), give a local \(version.language.toolchainName) with --go, or turn downloads off (--toolchain-download=false) to build only with local toolchains"
             )
         } catch {
@@ -544,95 +545,6 @@ public struct GoToolchainRunner: BuildRunner {
 struct GoCommand: Sendable {
     let executable: String
     let toolchain: String
-}
-
-/// What every copy of one ``GoToolchainRunner`` shares: the local toolchains (asked once)
-/// and the toolchain downloads in flight (one per version).
-actor ToolchainState {
-    private(set) var locals: [GoToolchainRunner.LocalToolchain]?
-    private var downloads: [String: Task<Void, any Error>] = [:]
-
-    func setLocals(_ value: [GoToolchainRunner.LocalToolchain]) { locals = value }
-
-    /// The download of `version`: the one in flight, or a new one made by `start`
-    /// (`started` tells which). A failed download is forgotten, so a later build retries.
-    func download(_ version: String, start: () -> Task<Void, any Error>) -> (task: Task<Void, any Error>, started: Bool) {
-        if let running = downloads[version] { return (running, false) }
-        let task = start()
-        downloads[version] = task
-        Task { [weak self] in
-            _ = try? await task.value
-            await self?.forget(version, task)
-        }
-        return (task, true)
-    }
-
-    /// A finished download is forgotten: its files are in GOMODCACHE (later builds find
-    /// them there), or it failed and the next build that needs it tries again.
-    private func forget(_ version: String, _ task: Task<Void, any Error>) {
-        if downloads[version] == task { downloads[version] = nil }
-    }
-}
-
-/// Replaces the server's own paths in build output with placeholders, so logs and error
-/// messages shown to clients never reveal the server's file layout.
-struct PathScrubber: Sendable {
-    let replacements: [(String, String)]
-
-    init(workDirectory: String, configuration: GoToolchainRunner.Configuration) {
-        var pairs: [(String, String)] = [
-            (workDirectory, "."),
-            (configuration.moduleCache, "$GOMODCACHE"),
-            (configuration.buildCache, "$GOCACHE"),
-            (configuration.workDirectory, "$WORK"),
-        ]
-        // Go prints module files relative to the build directory: ../../go/mod/...
-        let from = workDirectory.split(separator: "/"), to = configuration.moduleCache.split(separator: "/")
-        let common = zip(from, to).prefix { $0 == $1 }.count
-        let relative = Array(repeating: "..", count: from.count - common) + to.dropFirst(common).map(String.init)
-        if common > 0, relative.first == ".." { pairs.insert((relative.joined(separator: "/"), "$GOMODCACHE"), at: 0) }
-        replacements = pairs.filter { $0.0.count > 1 }.sorted { $0.0.count > $1.0.count }
-    }
-
-    func callAsFunction(_ line: String) -> String {
-        var out = line
-        for (path, placeholder) in replacements where out.contains(path) {
-            out = out.replacingOccurrences(of: path, with: placeholder)
-        }
-        return out
-    }
-}
-
-/// Checks a build directory's size every half second while a go command runs; over the
-/// limit, kills the command's process group and remembers why.
-final class DiskWatch: @unchecked Sendable {
-    let limit: Int64?
-    let directory: String
-    private let lock = NSLock()
-    private var tripped = false
-
-    init(limit: Int64?, directory: String) {
-        self.limit = limit
-        self.directory = directory
-    }
-
-    /// The limit, when the watch stopped the command.
-    var exceeded: Int64? { lock.withLock { tripped ? limit : nil } }
-
-    var watch: (@Sendable (pid_t) async -> Void)? {
-        guard let limit else { return nil }
-        return { [self] pid in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(500))
-                if Task.isCancelled { return }
-                if diskUsage(of: directory) > limit {
-                    lock.withLock { tripped = true }
-                    _ = kill(-pid, SIGKILL)
-                    return
-                }
-            }
-        }
-    }
 }
 
 /// A flag set from any thread.

@@ -1,49 +1,11 @@
 import BuildCore
 import Foundation
+import GoProxyClient
 import ProxTestSupport
 import Testing
 
-@Suite("ModuleProxy")
+@Suite("ModuleProxy (HTTP and file://)")
 struct ModuleProxyTests {
-    @Test("escape: each upper-case letter becomes ! and its lower-case form")
-    func escape() {
-        #expect(ModuleProxy.escape("github.com/ProxFixture/UpperCase") == "github.com/!prox!fixture/!upper!case")
-        #expect(ModuleProxy.escape("github.com/BurntSushi/toml") == "github.com/!burnt!sushi/toml")
-        #expect(ModuleProxy.escape("github.com/proxfixture/hello") == "github.com/proxfixture/hello")
-        #expect(ModuleProxy.escape("v1.0.0-RC.1") == "v1.0.0-!r!c.1")
-        #expect(ModuleProxy.escape("") == "")
-    }
-
-    @Test("GOPROXY list: , and | separators, direct and off skipped, trailing slash dropped")
-    func parseList() throws {
-        let proxy = try ModuleProxy(goproxy: "https://a.example/,direct,http://b.example|file:///srv/proxy,off")
-        #expect(proxy.goproxy == "https://a.example/,direct,http://b.example|file:///srv/proxy,off")
-        #expect(proxy.entries.map(\.url) == ["https://a.example", "http://b.example", "file:///srv/proxy"])
-        // An entry followed by | falls through on any error; one followed by , (or last) only on not-found.
-        #expect(proxy.entries.map(\.fallThroughOnError) == [false, true, false])
-    }
-
-    @Test("whitespace around entries is ignored; empty entries skipped")
-    func whitespace() throws {
-        let proxy = try ModuleProxy(goproxy: " https://a.example , ,https://b.example| ")
-        #expect(proxy.entries.map(\.url) == ["https://a.example", "https://b.example"])
-        #expect(proxy.entries.map(\.fallThroughOnError) == [false, true])
-    }
-
-    @Test("a list with no proxy (only direct/off, or empty) is rejected", arguments: ["direct", "off", "direct,off", "", " , ", "direct|off"])
-    func onlyDirect(goproxy: String) {
-        let error = #expect(throws: ProxError.self) { try ModuleProxy(goproxy: goproxy) }
-        #expect(error?.kind == .invalidRequest)
-        #expect(error?.message.contains("has no module proxy") == true)
-    }
-
-    @Test("entries that are not file/http/https URLs are rejected", arguments: ["ftp://proxy.example", "proxy.golang.org", "https://ok.example,gopher://x"])
-    func badScheme(goproxy: String) {
-        let error = #expect(throws: ProxError.self) { try ModuleProxy(goproxy: goproxy) }
-        #expect(error?.kind == .invalidRequest)
-        #expect(error?.message.contains("is not a file://, http:// or https:// URL") == true)
-    }
-
     @Test("the fixture proxy answers version lists, .info and @latest, with case escaping")
     func fixtureQueries() async throws {
         let proxy = try ModuleProxy(goproxy: try Fixture.paths().goproxy)

@@ -1,5 +1,6 @@
 import BuildCore
 import Foundation
+import FileIO
 import ProxTestSupport
 import Testing
 
