@@ -5,17 +5,6 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// Hands a finished artifact to the hub. Returns the hub URL where it now lives (recorded
-/// as the build's `origin`, so other hubs can fetch it from there).
-///
-/// Contract: returns only when the hub has committed the artifact to its cache after
-/// checking `digest`; throws `.unavailable` for failures worth retrying (hub down,
-/// timeouts) and any other kind for failures that will not go away by retrying (bad
-/// credentials, digest refused).
-public protocol ArtifactDelivery: Sendable {
-    func deliver(_ job: BuildJob, file: String, digest: String, size: Int64) async throws(ProxError) -> String
-}
-
 /// `proxagent`'s worker: takes build jobs from the Redis stream, at most `slots` at a
 /// time, first in first out, runs them with a ``BuildRunner``, streams their logs to Redis
 /// and delivers the artifacts to the hub.
