@@ -51,7 +51,7 @@ public struct BuildRecord: Sendable, Codable, Equatable {
 /// detached from the requests that caused them: a client that goes away does not cancel
 /// a build others may be waiting for. ``shutdown()`` cancels them all.
 public actor BuildCoordinator: BuildService {
-    public let store: any ArtifactStore
+    public nonisolated let store: any ArtifactStore
     public let queue: any JobQueue
     public let logs: any LogBus
     public let historyLimit: Int
@@ -77,38 +77,24 @@ public actor BuildCoordinator: BuildService {
     /// Number of builds this coordinator has started (cache hits and joins excluded).
     public var startedBuildCount: Int { buildsStarted }
 
-    /// The artifact for `build`: from the cache, from the build in flight for its key, or
-    /// from a new build. Returns the build's record when one was involved.
-    public func artifact(for build: ResolvedBuild, requestedID: String? = nil) async throws(ProxError) -> (ArtifactRecord, BuildRecord?) {
-        if requestedID == nil, let hit = try await store.lookup(build.cacheKey) { return (hit, nil) }
-        let record = try await submit(build, requestedID: requestedID, client: nil)
-        let artifact = try await wait(for: record.id)
-        return (artifact, self.record(record.id))
-    }
-
     /// Starts (or joins) the build for `build` and returns at once. `requestedID` lets a
     /// client choose the id it will watch (prox-builder's `job_id`); it must be unused or
     /// already name a build with the same key. A new build must fit in ``limits``.
-    public func submit(_ build: ResolvedBuild, requestedID: String? = nil, client: ClientID?) async throws(ProxError) -> BuildRecord {
+    public func submit(_ build: ResolvedBuild, requestedID: BuildID?, client: ClientID?) async throws(ProxError) -> BuildRecord {
         let key = build.cacheKey
-        if let requestedID {
-            try Self.validateID(requestedID)
-            if let existing = record(requestedID) {
-                guard existing.key == key else {
-                    throw .invalid("job_id \(requestedID) is already used by another build: choose a new job_id")
-                }
-                return existing
-            }
+        if let requestedID, let existing = record(requestedID.rawValue) {
+            guard existing.key == key else { throw .jobIDTaken(requestedID) }
+            return existing
         }
         guard accepting else { throw ProxError(.unavailable, "the server is shutting down: retry on another instance") }
         if let joined = join(key, as: requestedID) { return joined }
         let hit = try await store.lookup(key)
         if let joined = join(key, as: requestedID) { return joined }  // started while we looked
-        if let requestedID, let existing = record(requestedID) {  // chosen by a concurrent request
-            guard existing.key == key else { throw .invalid("job_id \(requestedID) is already used by another build: choose a new job_id") }
+        if let requestedID, let existing = record(requestedID.rawValue) {  // chosen by a concurrent request
+            guard existing.key == key else { throw .jobIDTaken(requestedID) }
             return existing
         }
-        let id = requestedID ?? Self.newID()
+        let id = (requestedID ?? BuildID.random()).rawValue
         let now = Date()
         if hit == nil {
             if limits.maxQueued > 0 {
@@ -135,11 +121,8 @@ public actor BuildCoordinator: BuildService {
         remember(record)
         inFlight[key] = id
         buildsStarted += 1
-        logs.append(BuildEvent(step: .queued, stream: .info, text: "build \(id) queued: Caddy \(build.caddyVersion) for \(build.platform), \(build.settings.goVersion)"), to: id)
-        for plugin in build.plugins {
-            logs.append(BuildEvent(step: .resolve, stream: .info, text: "plugin \(plugin.path) \(plugin.module)@\(plugin.version)" + (plugin.replacement.map { " => \($0)" } ?? "")), to: id)
-        }
         let job = BuildJob(id: id, build: build, enqueuedAt: now)
+        for event in job.queuedEvents { logs.append(event, to: id) }
         let queue = self.queue
         let logs = self.logs
         tasks[id] = Task {
@@ -207,9 +190,9 @@ public actor BuildCoordinator: BuildService {
     // MARK: -
 
     /// The build in flight for `key`, with `alias` made to name it too.
-    private func join(_ key: CacheKey, as alias: String?) -> BuildRecord? {
+    private func join(_ key: CacheKey, as alias: BuildID?) -> BuildRecord? {
         guard let running = inFlight[key], let record = records[running] else { return nil }
-        if let alias, alias != running { aliases[alias] = running }
+        if let alias = alias?.rawValue, alias != running { aliases[alias] = running }
         return record
     }
 
@@ -254,18 +237,6 @@ public actor BuildCoordinator: BuildService {
             let old = order.removeFirst()
             if tasks[old] == nil { records[old] = nil }
             aliases = aliases.filter { $0.value != old }
-        }
-    }
-
-    /// A new build id: 16 lower-case hex digits.
-    public static func newID() -> String {
-        UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16).description
-    }
-
-    /// Build ids a client may choose: 1-64 of `A-Z a-z 0-9 - _`.
-    public static func validateID(_ id: String) throws(ProxError) {
-        guard (1...64).contains(id.utf8.count), id.utf8.allSatisfy({ $0 < 0x80 && (Character(Unicode.Scalar($0)).isASCIIAlphanumeric || $0 == 0x2D || $0 == 0x5F) }) else {
-            throw .invalid("bad job id \(Platform.quoted(id)): use 1 to 64 letters, digits, - or _")
         }
     }
 }

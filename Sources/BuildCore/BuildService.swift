@@ -21,7 +21,9 @@
 /// - Every method throws `.unavailable` when the state it needs cannot be reached (Redis
 ///   down); nothing is lost by that: the caller may retry.
 public protocol BuildService: Sendable {
-    func submit(_ build: ResolvedBuild, requestedID: String?, client: ClientID?) async throws(ProxError) -> BuildRecord
+    /// Where finished artifacts are (looked in first by ``obtain(_:requestedID:client:)``).
+    var store: any ArtifactStore { get }
+    func submit(_ build: ResolvedBuild, requestedID: BuildID?, client: ClientID?) async throws(ProxError) -> BuildRecord
     func wait(for id: String) async throws(ProxError) -> ArtifactRecord
     func record(_ id: String) async throws(ProxError) -> BuildRecord?
     /// The most recent builds, newest first.
@@ -37,8 +39,63 @@ public protocol BuildService: Sendable {
 }
 
 extension BuildService {
-    public func submit(_ build: ResolvedBuild, requestedID: String? = nil) async throws(ProxError) -> BuildRecord {
+    public func submit(_ build: ResolvedBuild, requestedID: BuildID? = nil) async throws(ProxError) -> BuildRecord {
         try await submit(build, requestedID: requestedID, client: nil)
+    }
+
+    /// The whole of a download: the artifact for `build` from the cache, or from the
+    /// build in flight for its key, or from a new build (subject to the limits), once it
+    /// is there. A request that names its build (`requestedID`) always gets a build record,
+    /// even for a cached artifact, so the id works like any other build's.
+    ///
+    /// Errors say which build they belong to (``BuildFailure/buildID``) when one was
+    /// started or joined.
+    public func obtain(_ build: ResolvedBuild, requestedID: BuildID? = nil, client: ClientID? = nil) async throws(BuildFailure) -> ObtainedArtifact {
+        do {
+            if requestedID == nil, let hit = try await store.lookup(build.cacheKey) {
+                return ObtainedArtifact(artifact: hit, build: nil)
+            }
+        } catch {
+            throw BuildFailure(error, buildID: nil)
+        }
+        let record: BuildRecord
+        do {
+            record = try await submit(build, requestedID: requestedID, client: client)
+        } catch {
+            throw BuildFailure(error, buildID: nil)
+        }
+        do {
+            return ObtainedArtifact(artifact: try await wait(for: record.id), build: record)
+        } catch {
+            throw BuildFailure(error, buildID: record.id)
+        }
+    }
+}
+
+/// What ``BuildService/obtain(_:requestedID:client:)`` gives: the artifact, and the build
+/// that made it or was joined (nil when the cache answered at once).
+public struct ObtainedArtifact: Sendable {
+    public let artifact: ArtifactRecord
+    public let build: BuildRecord?
+
+    public init(artifact: ArtifactRecord, build: BuildRecord?) {
+        self.artifact = artifact
+        self.build = build
+    }
+
+    /// True when no build ran for this request: a cache hit, or a cached record.
+    public var fromCache: Bool { build?.cached ?? true }
+}
+
+/// An error of ``BuildService/obtain(_:requestedID:client:)``, with the build it belongs to.
+public struct BuildFailure: Error, Sendable {
+    public let error: ProxError
+    /// The build started or joined for the request; nil when none was.
+    public let buildID: String?
+
+    public init(_ error: ProxError, buildID: String?) {
+        self.error = error
+        self.buildID = buildID
     }
 }
 

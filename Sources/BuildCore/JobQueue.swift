@@ -13,6 +13,15 @@ public struct BuildJob: Sendable, Codable, Equatable {
         self.key = build.cacheKey
         self.enqueuedAt = enqueuedAt
     }
+
+    /// The first lines of every build's log, written when it is queued (in process or on
+    /// Redis): what will be built, with which toolchain, and each plugin's exact version.
+    public var queuedEvents: [BuildEvent] {
+        [BuildEvent(step: .queued, stream: .info, text: "build \(id) queued: Caddy \(build.caddyVersion) for \(build.platform), \(build.settings.goVersion)")]
+            + build.plugins.map { plugin in
+                BuildEvent(step: .resolve, stream: .info, text: "plugin \(plugin.path) \(plugin.module)@\(plugin.version)" + (plugin.replacement.map { " => \($0)" } ?? ""))
+            }
+    }
 }
 
 /// Runs build jobs somewhere (in this process, or on agents) and delivers their artifacts

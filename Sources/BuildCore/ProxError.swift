@@ -59,6 +59,11 @@ public struct ProxError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public static func invalid(_ message: String) -> ProxError { ProxError(.invalidRequest, message) }
 
+    /// A client-chosen build id (`job_id`) that already names a build of another key.
+    public static func jobIDTaken(_ id: BuildID) -> ProxError {
+        .invalid("job_id \(id) is already used by another build: choose a new job_id")
+    }
+
     /// A full disk, as clients see it (507): no server path, what to do about it.
     public static func diskFull(while doing: String) -> ProxError {
         ProxError(

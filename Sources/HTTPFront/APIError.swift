@@ -100,7 +100,8 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 }
 
 enum RequestIdentifier {
+    /// `req-` and 12 hex digits: the id of an error that belongs to no build.
     static func make() -> String {
-        "req-" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
+        "req-" + BuildID.random().rawValue.prefix(12)
     }
 }

@@ -105,7 +105,7 @@ extension ProxAPI {
     }
 
     func cancelBuild(_ id: String) async throws -> Response {
-        try BuildCoordinator.validateID(id)
+        _ = try BuildID(validating: id)
         guard let record = try await builds.cancel(id) else { throw ProxError(.notFound, "no build with id \(id)") }
         return try Self.json(Envelope(status_code: 200, result: BuildView(record)))
     }

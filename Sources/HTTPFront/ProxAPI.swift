@@ -113,24 +113,18 @@ public struct ProxAPI: Sendable {
             os: value("os"), arch: value("arch"), arm: value("arm"), packages: packages,
             version: value("version"), caddyVersion: value("caddy_version"), policy: options.policy
         )
-        let jobID = value("job_id")
-        if let jobID { try BuildCoordinator.validateID(jobID) }
+        let jobID = try value("job_id").map(BuildID.init(validating:))
         try await checkListed(buildRequest)
         let resolved = try await resolver.resolve(buildRequest, settings: settings)
-        var cache = "hit"
-        var buildID: String?
-        let artifact: ArtifactRecord
-        if jobID == nil, let hit = try await store.lookup(resolved.cacheKey) {
-            artifact = hit
-        } else {
-            let build = try await builds.submit(resolved, requestedID: jobID, client: client)
-            buildID = build.id
-            if !build.cached { cache = "miss" }
-            artifact = try await waitForArtifact(build.id)
+        let obtained: ObtainedArtifact
+        do {
+            obtained = try await builds.obtain(resolved, requestedID: jobID, client: client)
+        } catch {
+            throw APIError(error.error, id: error.buildID ?? RequestIdentifier.make())
         }
         let response = try await ArtifactResponse.make(
-            artifact, request: request, fileName: resolved.platform.downloadFileName, cache: cache, buildID: buildID,
-            verifyDigest: options.verifyOnRead
+            obtained.artifact, request: request, fileName: resolved.platform.downloadFileName, cache: obtained.fromCache ? "hit" : "miss",
+            buildID: obtained.build?.id, verifyDigest: options.verifyOnRead
         )
         if request.method == .get, response.status == .ok {
             await store.recordDownload(packages: resolved.plugins.map { $0.path })
@@ -262,7 +256,8 @@ public struct ProxAPI: Sendable {
         )
         try await checkListed(buildRequest)
         let resolved = try await resolver.resolve(buildRequest, settings: settings)
-        let record = try await builds.submit(resolved, requestedID: submission.job_id, client: client(of: request, context: context))
+        let jobID = try submission.job_id.map(BuildID.init(validating:))
+        let record = try await builds.submit(resolved, requestedID: jobID, client: client(of: request, context: context))
         var response = try Self.json(Envelope(status_code: 202, result: BuildView(record)), status: .accepted)
         response.headers[.location] = "/api/builds/\(record.id)"
         return response
@@ -297,7 +292,7 @@ public struct ProxAPI: Sendable {
     }
 
     func record(_ id: String) async throws -> BuildRecord {
-        try BuildCoordinator.validateID(id)
+        _ = try BuildID(validating: id)
         guard let record = try await builds.record(id) else { throw ProxError(.notFound, "no build with id \(id)") }
         return record
     }

@@ -46,18 +46,17 @@ public actor RedisBuildService: BuildService {
 
     public var startedBuildCount: Int { started }
 
-    public func submit(_ build: ResolvedBuild, requestedID: String?, client requester: ClientID?) async throws(ProxError) -> BuildRecord {
-        if let requestedID { try BuildCoordinator.validateID(requestedID) }
+    public func submit(_ build: ResolvedBuild, requestedID: BuildID?, client requester: ClientID?) async throws(ProxError) -> BuildRecord {
         guard accepting else { throw ProxError(.unavailable, "the server is shutting down: retry on another instance") }
         let key = build.cacheKey
         let hit = try await store.lookup(key)
-        let id = BuildCoordinator.newID()
+        let id = BuildID.random().rawValue
         let now = Date()
         let job = BuildJob(id: id, build: build, enqueuedAt: now)
-        var lines = ["build \(id) queued: Caddy \(build.caddyVersion) for \(build.platform), \(build.settings.goVersion)"]
-        lines += build.plugins.map { "plugin \($0.path) \($0.module)@\($0.version)" + ($0.replacement.map { " => \($0)" } ?? "") }
+        // The submit script writes the first line as the `queued` step, the others as `resolve`.
+        let lines = job.queuedEvents.map(\.text)
         let arguments: [any RedisArgument] = [
-            schema.prefix, key.hex, id, requestedID ?? "", try Self.json(build), Self.milliseconds(now),
+            schema.prefix, key.hex, id, requestedID?.rawValue ?? "", try Self.json(build), Self.milliseconds(now),
             schema.jobs(goVersion: build.settings.goVersion), RedisSchema.milliseconds(schema.markerTTL),
             hit?.digest ?? "", hit.map { String($0.size) } ?? "", try Self.json(job), schema.recentLimit,
             RedisSchema.seconds(schema.recordTTL), RedisSchema.seconds(schema.logTTL),
@@ -69,8 +68,8 @@ public actor RedisBuildService: BuildService {
             throw ProxError(.internal, "unexpected reply from the submit script: \(reply)")
         }
         switch outcome {
-        case "conflict":
-            throw .invalid("job_id \(requestedID ?? buildID) is already used by another build: choose a new job_id")
+        case "conflict" where requestedID != nil:
+            throw .jobIDTaken(requestedID!)
         case "full":
             throw limits.queueFull(waiting: Int(buildID) ?? limits.maxQueued)
         case "rate":

@@ -79,6 +79,19 @@ struct FakeRunner: BuildRunner {
     }
 }
 
+extension BuildCoordinator {
+    /// ``BuildService/obtain(_:requestedID:client:)`` with the build's record as it is
+    /// once the artifact is there (nil for a plain cache hit).
+    func artifact(for build: ResolvedBuild, requestedID: BuildID? = nil) async throws(ProxError) -> (ArtifactRecord, BuildRecord?) {
+        do {
+            let obtained = try await obtain(build, requestedID: requestedID)
+            return (obtained.artifact, obtained.build.flatMap { record($0.id) })
+        } catch {
+            throw error.error
+        }
+    }
+}
+
 /// A coordinator wired like the hub's, with the fake runner and a real cache in a temporary directory.
 struct CoordinatorHarness {
     let root: String
@@ -241,10 +254,13 @@ struct BuildCoordinatorTests {
         #expect(h.state.calls == 1)
 
         for bad in ["", "has space", "semi;colon", "../x", "é", String(repeating: "a", count: 65)] {
-            let error = await #expect(throws: ProxError.self) { try await h.coordinator.submit(a, requestedID: bad) }
+            let error = #expect(throws: ProxError.self) { try BuildID(validating: bad) }
             #expect(error?.kind == .invalidRequest, "\(bad)")
+            #expect(BuildID(rawValue: bad) == nil)
         }
-        #expect(try await h.coordinator.submit(a, requestedID: String(repeating: "A", count: 64) ).id.count == 64)
+        #expect(try await h.coordinator.submit(a, requestedID: BuildID(validating: String(repeating: "A", count: 64))).id.count == 64)
+        let random = BuildID.random()
+        #expect(random.rawValue.count == 16 && random.rawValue.allSatisfy(\.isHexDigit) && random != BuildID.random())
     }
 
     @Test("a requested id for a build already in flight names that build")
