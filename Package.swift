@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "GoToolchain", targets: ["GoToolchain"]),
         .library(name: "HTTPFront", targets: ["HTTPFront"]),
         .library(name: "QueueRedis", targets: ["QueueRedis"]),
+        .library(name: "ProxTesting", targets: ["ProxTesting"]),
         .executable(name: "proxhub", targets: ["proxhub"]),
         .executable(name: "proxagent", targets: ["proxagent"]),
     ],
@@ -175,6 +176,17 @@ let package = Package(
             dependencies: ["ProxFuzzTargets"],
             swiftSettings: strictSettings
         ),
+        // In-memory twins of BuildCore's seams, for fast tests here and in tools that embed
+        // BuildCore (as NIOEmbedded is for NIO): a module proxy, an artifact store, a
+        // scripted build runner.
+        .target(
+            name: "ProxTesting",
+            dependencies: [
+                "BuildCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // Shared test fixtures: the synthetic Go module proxy, ports, temp dirs.
         .target(
             name: "ProxTestSupport",
@@ -188,6 +200,17 @@ let package = Package(
         .testTarget(
             name: "BuildCoreTests",
             dependencies: ["BuildCore", "GoProxyClient", "ProxTestSupport", "ProxFuzzTargets"],
+            swiftSettings: strictSettings
+        ),
+        // The fast layer: the HTTP API in process, on ProxTesting's twins (no go, no
+        // sockets, no Redis).
+        .testTarget(
+            name: "APITests",
+            dependencies: [
+                "BuildCore", "HTTPFront", "ProxTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -4,60 +4,9 @@ import NIOHTTP1
 import ProxCommands
 import Testing
 
-/// Bad input always gets a 400 with the official JSON error shape, and never starts a build.
+/// Bad input on a live proxhub (the fixture proxy, the catalog file); the table of bad
+/// download queries runs in process, in APITests/ValidationRouteTests.
 @Suite struct ValidationTests {
-    static let badQueries: [(String, String)] = [
-        ("os=beos&arch=amd64", "unknown os"),
-        ("arch=amd64", "missing os"),
-        ("os=linux&arch=vax", "unknown arch"),
-        ("os=linux&arch=arm&arm=9", "unknown arm"),
-        ("os=linux&arch=amd64&arm=7", "only applies to arch=arm"),
-        ("os=linux&arch=amd64&p=https%3A%2F%2Fgithub.com%2Fproxfixture%2Fhello", "without the scheme"),
-        ("os=linux&arch=amd64&p=http.handlers.hello", "Caddy module ID"),
-        ("os=linux&arch=amd64&p=github.com%2Fproxfixture%2Fhel%20lo", "a space"),
-        ("os=linux&arch=amd64&p=github.com%2Fproxfixture%2Fhello%3Brm%20-rf", "contains"),
-        ("os=linux&arch=amd64&p=github.com%2Fproxfixture%2F%24(id)", "contains"),
-        ("os=linux&arch=amd64&p=github.com%2Fproxfixture%2F%60id%60", "contains"),
-        ("os=linux&arch=amd64&p=github.com%2F..%2Fetc", "\"..\""),
-        ("os=linux&arch=amd64&p=proxfixture%2Fhello", "no domain"),
-        ("os=linux&arch=amd64&p=github.com%2Fproxfixture%2Fhello%40-master", "bad version"),
-        ("os=linux&arch=amd64&p=github.com%2Fproxfixture%2Fhello%40v1", "bad version"),
-        ("os=linux&arch=amd64&version=v2.8", "bad version"),
-        ("os=linux&arch=amd64&version=v2.8.4&caddy_version=v2.7.6", "conflicting Caddy versions"),
-        ("os=linux&arch=amd64&p=github.com%2Fproxfixture%2Fhello%3D%2Ftmp%2Fevil", "filesystem path"),
-        ("os=linux&arch=amd64&p=github.com%2Fproxfixture%2Fhello%3D..%2Fevil", "filesystem path"),
-        ("os=linux&arch=amd64&p=github.com%2Fproxfixture%2Fhello%3Dgithub.com%2Fproxfixture%2Fwithdep%40v0.1.0", "replacements are disabled"),
-        ("os=linux&arch=amd64&p=github.com%2Fsomeone%2Funlisted", "is not a registered Caddy module package path"),
-        ("os=linux&arch=amd64&job_id=no%20spaces", "bad job id"),
-    ]
-
-    @Test func badInputsAreRejectedWithJSONErrors() async throws {
-        let hub = try await LiveHub.start()
-        defer { Task { await hub.stop() } }
-        for (query, expected) in Self.badQueries {
-            let reply = try await hub.get("/api/download?" + query)
-            #expect(reply.status == 400, "\(query) -> \(reply.status) \(reply.text)")
-            let json = try reply.json()
-            #expect(json["status_code"] as? Int == 400, "\(query)")
-            let error = try #require(json["error"] as? [String: Any], "\(query): \(reply.text)")
-            let message = error["message"] as? String ?? ""
-            #expect(message.contains(expected), "\(query): \(message)")
-            #expect((error["id"] as? String)?.isEmpty == false)
-        }
-        #expect(await hub.buildsStarted == 0)
-    }
-
-    @Test func filesystemReplacementsAreRefusedEvenWhenReplacementsAreAllowed() async throws {
-        let hub = try await LiveHub.start { $0.allowReplacements = true }
-        defer { Task { await hub.stop() } }
-        for target in ["%2Fetc%2Fpasswd", ".%2Flocal", "~%2Fx", "file%3A%2F%2F%2Ftmp"] {
-            let reply = try await hub.get("/api/download?os=linux&arch=amd64&p=github.com%2Fproxfixture%2Fhello%3D\(target)")
-            #expect(reply.status == 400, "\(target): \(reply.text)")
-            #expect(reply.text.contains("filesystem path"), "\(target): \(reply.text)")
-        }
-        #expect(await hub.buildsStarted == 0)
-    }
-
     @Test func unknownModulesAndVersionsAreClientErrors() async throws {
         let hub = try await LiveHub.start { $0.allowUnlisted = true }
         defer { Task { await hub.stop() } }

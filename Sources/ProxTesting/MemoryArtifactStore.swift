@@ -1,0 +1,74 @@
+import BuildCore
+import Crypto
+import Foundation
+
+/// An ``ArtifactStore`` and ``DocumentStore`` with its index in memory and its files in a
+/// directory of its own (the HTTP layer serves artifacts from files), without quota.
+/// It keeps the store's contract: a commit hashes the staged file, checks the expected
+/// digest and moves the file in; a second commit of a key returns the first.
+public actor MemoryArtifactStore: ArtifactStore, DocumentStore {
+    public nonisolated let root: String
+    public nonisolated let stagingDirectory: String
+    private var records: [CacheKey: ArtifactRecord] = [:]
+    private var downloads: [String: Int] = [:]
+    private var documents: [String: (data: [UInt8], fetchedAt: Date)] = [:]
+    public private(set) var commits = 0
+
+    /// Files go under `root` (created), which the caller removes.
+    public init(root: String) throws {
+        self.root = root
+        self.stagingDirectory = root + "/staging"
+        for directory in [stagingDirectory, root + "/artifacts"] {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+    }
+
+    public func lookup(_ key: CacheKey) async throws(ProxError) -> ArtifactRecord? {
+        guard var record = records[key] else { return nil }
+        record.hits += 1
+        record.lastAccess = Date()
+        records[key] = record
+        return record
+    }
+
+    public func commit(key: CacheKey, build: ResolvedBuild, file: String, expectedDigest: String?) async throws(ProxError) -> ArtifactRecord {
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        if let existing = records[key] { return existing }
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw ProxError(.internal, "cannot read the staged file \(file)")
+        }
+        let digest = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        if let expectedDigest, expectedDigest != digest {
+            throw ProxError(.invalidArtifact, "the artifact's SHA-256 is \(digest), not \(expectedDigest): nothing was cached")
+        }
+        let path = root + "/artifacts/" + digest
+        guard FileManager.default.createFile(atPath: path, contents: data) else {
+            throw ProxError(.internal, "cannot write \(path)")
+        }
+        let now = Date()
+        let record = ArtifactRecord(key: key, digest: digest, size: Int64(data.count), path: path, build: build, createdAt: now, lastAccess: now)
+        records[key] = record
+        commits += 1
+        return record
+    }
+
+    public nonisolated func discardStaged(_ file: String) async {
+        guard file.hasPrefix(stagingDirectory + "/") else { return }
+        try? FileManager.default.removeItem(atPath: file)
+    }
+
+    public func recordDownload(packages: [String]) async {
+        for path in packages { downloads[path, default: 0] += 1 }
+    }
+
+    public func downloadCounts() async -> [String: Int] { downloads }
+
+    public func loadDocument(named name: String) async -> (data: [UInt8], fetchedAt: Date)? { documents[name] }
+
+    public func saveDocument(named name: String, data: [UInt8]) async throws(ProxError) {
+        documents[name] = (data, Date())
+    }
+
+    /// Every record, for assertions.
+    public var all: [ArtifactRecord] { Array(records.values) }
+}
