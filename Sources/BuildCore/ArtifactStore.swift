@@ -43,7 +43,7 @@ public struct ArtifactRecord: Sendable, Codable, Equatable {
 ///   returned and `file` removed. Quota is enforced here: least-recently-used, unpinned
 ///   entries are evicted; an artifact larger than the quota is `.insufficientStorage`.
 ///   On any error `file` is removed.
-/// - Nothing here may fail silently except download counting, which is best effort.
+/// - Nothing here may fail silently.
 public protocol ArtifactStore: Sendable {
     /// A directory on the same filesystem as the artifacts, for files about to be committed.
     var stagingDirectory: String { get }
@@ -55,8 +55,12 @@ public protocol ArtifactStore: Sendable {
     /// Removes `file` from ``stagingDirectory`` without committing it (what a failed build
     /// left there); a file that is not there is no error.
     func discardStaged(_ file: String) async
+}
 
-    /// Counts one download of each package path (best effort).
+/// Downloads per package path: what orders `/api/packages`. Best effort: counting never
+/// fails a download.
+public protocol DownloadCounter: Sendable {
+    /// Counts one download of each package path.
     func recordDownload(packages: [String]) async
 
     /// Downloads per package path, as recorded by ``recordDownload(packages:)``.

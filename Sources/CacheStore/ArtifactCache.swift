@@ -25,7 +25,7 @@ import Darwin
 /// file is missing or has the wrong size are dropped. The quota counts real file sizes;
 /// when a commit would exceed it, least-recently-used unpinned entries are evicted until
 /// the total is at or below the low-water mark.
-public actor ArtifactCache: ArtifactStore, CacheAdministration, DocumentStore {
+public actor ArtifactCache: ArtifactStore, CacheAdministration, DocumentStore, DownloadCounter {
     public struct Configuration: Sendable {
         public var root: String
         /// Quota in bytes for artifact files.

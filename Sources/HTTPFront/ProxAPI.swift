@@ -48,7 +48,9 @@ public struct ProxAPI: Sendable {
     public let resolver: VersionResolver
     public let settings: BuildSettings
     public let catalog: PackageCatalog
+    /// Where agents' pushed artifacts are committed and other hubs fetch from.
     public let store: any ArtifactStore
+    public let downloads: any DownloadCounter
     public let logs: any LogSource
     /// Where builds' toolchains come from (what `/api/toolchains` reports).
     public let toolchains: ToolchainStatus
@@ -60,7 +62,7 @@ public struct ProxAPI: Sendable {
 
     public init(
         builds: any BuildService, resolver: VersionResolver, settings: BuildSettings, catalog: PackageCatalog,
-        store: any ArtifactStore, logs: any LogSource, toolchains: ToolchainStatus, options: Options,
+        store: any ArtifactStore, downloads: any DownloadCounter, logs: any LogSource, toolchains: ToolchainStatus, options: Options,
         requestLimiter: (any RequestRateLimiter)? = nil, cacheAdmin: (any CacheAdministration)? = nil
     ) {
         self.requestLimiter = requestLimiter
@@ -71,6 +73,7 @@ public struct ProxAPI: Sendable {
         self.settings = settings
         self.catalog = catalog
         self.store = store
+        self.downloads = downloads
         self.logs = logs
         self.options = options
     }
@@ -127,7 +130,7 @@ public struct ProxAPI: Sendable {
             buildID: obtained.build?.id, verifyDigest: options.verifyOnRead
         )
         if request.method == .get, response.status == .ok {
-            await store.recordDownload(packages: resolved.plugins.map { $0.path })
+            await downloads.recordDownload(packages: resolved.plugins.map { $0.path })
         }
         return response
     }
@@ -168,7 +171,7 @@ public struct ProxAPI: Sendable {
         guard await catalog.isLoaded else {
             throw ProxError(.unavailable, "the package catalog is not available yet (--package-endpoint \(catalog.endpoint)): retry later")
         }
-        let listing = await catalog.listing(downloads: await store.downloadCounts())
+        let listing = await catalog.listing(downloads: await downloads.downloadCounts())
         return try Self.json(Envelope(status_code: 200, result: listing), cacheControl: "public, max-age=60")
     }
 

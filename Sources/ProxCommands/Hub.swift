@@ -113,7 +113,7 @@ public struct Hub: Sendable {
             endpoint: configuration.packageEndpoint, documents: store, refreshInterval: configuration.catalogRefresh, logger: logger,
             fetch: { () async throws(ProxError) -> [UInt8] in try await catalogFile.fetchRequired() })
         let api = ProxAPI(
-            builds: builds, resolver: resolver, settings: settings, catalog: catalog, store: store, logs: logs, toolchains: toolchains,
+            builds: builds, resolver: resolver, settings: settings, catalog: catalog, store: store, downloads: store, logs: logs, toolchains: toolchains,
             options: .init(
                 policy: .init(allowReplacements: configuration.allowReplacements), allowUnlisted: configuration.allowUnlisted,
                 verifyOnRead: configuration.verifyOnRead, heartbeat: configuration.sseHeartbeat,

@@ -2,11 +2,11 @@ import BuildCore
 import Crypto
 import Foundation
 
-/// An ``ArtifactStore`` and ``DocumentStore`` with its index in memory and its files in a
+/// An ``ArtifactStore``, ``DocumentStore`` and ``DownloadCounter`` with its index in memory and its files in a
 /// directory of its own (the HTTP layer serves artifacts from files), without quota.
 /// It keeps the store's contract: a commit hashes the staged file, checks the expected
 /// digest and moves the file in; a second commit of a key returns the first.
-public actor MemoryArtifactStore: ArtifactStore, DocumentStore {
+public actor MemoryArtifactStore: ArtifactStore, DocumentStore, DownloadCounter {
     public nonisolated let root: String
     public nonisolated let stagingDirectory: String
     private var records: [CacheKey: ArtifactRecord] = [:]

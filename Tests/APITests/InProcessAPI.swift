@@ -44,7 +44,7 @@ struct InProcessAPI {
         let catalog = PackageCatalog(endpoint: "memory://catalog", documents: store, fetch: { () async throws(ProxError) -> [UInt8] in catalogData })
         await catalog.start()
         api = ProxAPI(
-            builds: builds, resolver: VersionResolver(proxy: proxy), settings: settings, catalog: catalog, store: store, logs: logs,
+            builds: builds, resolver: VersionResolver(proxy: proxy), settings: settings, catalog: catalog, store: store, downloads: store, logs: logs,
             toolchains: ToolchainStatus(source: inventory, downloaded: { [] }),
             options: .init(policy: .init(allowReplacements: allowReplacements), allowUnlisted: allowUnlisted, heartbeat: .seconds(60))
         )
