@@ -32,8 +32,6 @@ public protocol BuildService: Sendable {
     /// Returns its record as it is after that (a finished build is left as it was); nil
     /// for an unknown id.
     func cancel(_ id: String) async throws(ProxError) -> BuildRecord?
-    /// Builds this instance started (cache hits and joins excluded).
-    var startedBuildCount: Int { get async }
     /// Stops taking builds; in-process builds are cancelled, queued ones stay queued.
     func shutdown() async
 }

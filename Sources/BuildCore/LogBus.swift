@@ -11,8 +11,6 @@ public protocol LogBus: LogSource {
     func open(_ build: String, start: Date)
     func append(_ event: BuildEvent, to build: String)
     func finish(_ build: String)
-    /// Every event of a build so far (for tests and error messages).
-    func events(of build: String) -> [BuildEvent]?
 }
 
 /// The in-process ``LogBus``: logs in memory, the most recent `retainedBuilds` kept.
@@ -114,6 +112,7 @@ public final class MemoryLogBus: LogBus, @unchecked Sendable {
         }
     }
 
+    /// Every event of a build so far; nil for a build whose log is unknown.
     public func events(of build: String) -> [BuildEvent]? {
         lock.withLock { logs[build]?.events }
     }

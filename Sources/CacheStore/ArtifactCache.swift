@@ -25,7 +25,7 @@ import Darwin
 /// file is missing or has the wrong size are dropped. The quota counts real file sizes;
 /// when a commit would exceed it, least-recently-used unpinned entries are evicted until
 /// the total is at or below the low-water mark.
-public actor ArtifactCache: ArtifactStore, CacheAdministration, DocumentStore, DownloadCounter {
+public actor ArtifactCache: ArtifactStore, CacheAdministration {
     public struct Configuration: Sendable {
         public var root: String
         /// Quota in bytes for artifact files.
@@ -57,6 +57,10 @@ public actor ArtifactCache: ArtifactStore, CacheAdministration, DocumentStore, D
     public private(set) var totalSize: Int64 = 0
     public private(set) var recovery = Recovery()
     private let db: DatabasePool
+    /// Downloads per package, in the same database.
+    public nonisolated let downloads: SQLiteDownloadCounter
+    /// The last good copies of upstream documents, in the same database.
+    public nonisolated let documents: SQLiteDocumentStore
     private let logger: Logger
     private var evictions = 0
     /// Hits not yet written to the index: key -> (last access, hits to add). Written in one
@@ -80,59 +84,14 @@ public actor ArtifactCache: ArtifactStore, CacheAdministration, DocumentStore, D
             for dir in [configuration.root, stagingDirectory, artifactsDirectory] {
                 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             }
-            var config = GRDB.Configuration()
-            config.prepareDatabase { db in
-                try db.execute(sql: "PRAGMA synchronous = NORMAL")
-                // Checkpoint every 20,000 pages (80 MB of WAL) instead of 1,000: a large
-                // eviction dirties many pages, and each checkpoint fsyncs.
-                try db.execute(sql: "PRAGMA wal_autocheckpoint = 20000")
-            }
-            config.busyMode = .timeout(10)
-            db = try DatabasePool(path: configuration.root + "/index.sqlite", configuration: config)
-            try Self.migrator.migrate(db)
+            db = try CacheDatabase.open(path: configuration.root + "/index.sqlite")
         } catch {
             throw ProxError(.internal, "cannot open the cache index in \(configuration.root): \(error)")
         }
+        downloads = SQLiteDownloadCounter(db: db, logger: logger)
+        documents = SQLiteDocumentStore(db: db)
         try await recover()
         if totalSize > configuration.maxSize { try await evict(toFit: 0) }  // the quota was lowered
-    }
-
-    static var migrator: DatabaseMigrator {
-        var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1") { db in
-            try db.execute(
-                sql: """
-                    CREATE TABLE artifact (
-                        key TEXT PRIMARY KEY NOT NULL,
-                        digest TEXT NOT NULL,
-                        size INTEGER NOT NULL,
-                        target TEXT NOT NULL,
-                        caddy_version TEXT NOT NULL,
-                        go_version TEXT NOT NULL,
-                        build TEXT NOT NULL,
-                        created_at REAL NOT NULL,
-                        last_access REAL NOT NULL,
-                        hits INTEGER NOT NULL DEFAULT 0,
-                        pinned INTEGER NOT NULL DEFAULT 0
-                    ) WITHOUT ROWID;
-                    CREATE INDEX artifact_lru ON artifact (pinned, last_access);
-                    CREATE INDEX artifact_digest ON artifact (digest);
-                    CREATE TABLE download (path TEXT PRIMARY KEY NOT NULL, count INTEGER NOT NULL) WITHOUT ROWID;
-                    CREATE TABLE document (name TEXT PRIMARY KEY NOT NULL, data BLOB NOT NULL, fetched_at REAL NOT NULL);
-                    """
-            )
-        }
-        // Start-up reads each distinct (digest, size) and eviction asks whether a digest is
-        // still referenced: both from this index alone, without reading the rows.
-        migrator.registerMigration("v2") { db in
-            try db.execute(
-                sql: """
-                    DROP INDEX artifact_digest;
-                    CREATE INDEX artifact_digest_size ON artifact (digest, size);
-                    """
-            )
-        }
-        return migrator
     }
 
     // MARK: - ArtifactStore
@@ -155,7 +114,7 @@ public actor ArtifactCache: ArtifactStore, CacheAdministration, DocumentStore, D
         }
         guard var record = found else { return nil }
         record.path = path(forDigest: record.digest)
-        guard Self.fileSize(record.path) == record.size else {
+        guard ArtifactFiles.fileSize(record.path) == record.size else {
             logger.warning("cache entry's file is missing or has the wrong size; dropping it", metadata: ["key": "\(key)"])
             try await drop(keys: [key.hex])
             return nil
@@ -208,7 +167,7 @@ public actor ArtifactCache: ArtifactStore, CacheAdministration, DocumentStore, D
         }
         // Checked after eviction (which may remove this very digest), with no suspension
         // point between the check and the rename, so concurrent commits count it once.
-        if Self.fileSize(target) != size {
+        if ArtifactFiles.fileSize(target) != size {
             let dir = (target as NSString).deletingLastPathComponent
             do {
                 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -220,7 +179,7 @@ public actor ArtifactCache: ArtifactStore, CacheAdministration, DocumentStore, D
                 throw ProxError.posix(errno, while: "moving the artifact into the cache")
             }
             keepFile = true
-            Self.syncDirectory(dir)
+            ArtifactFiles.syncDirectory(dir)
             totalSize += size
         }
         let now = Date()
@@ -249,28 +208,6 @@ public actor ArtifactCache: ArtifactStore, CacheAdministration, DocumentStore, D
         return record
     }
 
-    public func recordDownload(packages: [String]) async {
-        guard !packages.isEmpty else { return }
-        do {
-            try await db.write { db in
-                for path in packages {
-                    try db.execute(
-                        sql: "INSERT INTO download (path, count) VALUES (?, 1) ON CONFLICT (path) DO UPDATE SET count = count + 1",
-                        arguments: [path]
-                    )
-                }
-            }
-        } catch {
-            logger.warning("cannot record downloads: \(error)")
-        }
-    }
-
-    public func downloadCounts() async -> [String: Int] {
-        (try? await db.read { db in
-            try Row.fetchAll(db, sql: "SELECT path, count FROM download").reduce(into: [String: Int]()) { $0[$1["path"]] = $1["count"] }
-        }) ?? [:]
-    }
-
     /// Writes the pending hits (last access, hit counts) to the index. Runs by itself a
     /// second after a hit; call it before the process exits so none are lost.
     public func flushAccess() async {
@@ -287,28 +224,6 @@ public actor ArtifactCache: ArtifactStore, CacheAdministration, DocumentStore, D
             }
         } catch {
             logger.warning("cannot record cache hits: \(error)")
-        }
-    }
-
-    // MARK: - DocumentStore
-
-    public func loadDocument(named name: String) async -> (data: [UInt8], fetchedAt: Date)? {
-        let row = try? await db.read { db in try Row.fetchOne(db, sql: "SELECT data, fetched_at FROM document WHERE name = ?", arguments: [name]) }
-        guard let row = row.flatMap({ $0 }) else { return nil }
-        let data: Data = row["data"]
-        return (Array(data), Date(timeIntervalSince1970: row["fetched_at"]))
-    }
-
-    public func saveDocument(named name: String, data: [UInt8]) async throws(ProxError) {
-        do {
-            try await db.write { db in
-                try db.execute(
-                    sql: "INSERT INTO document (name, data, fetched_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET data = excluded.data, fetched_at = excluded.fetched_at",
-                    arguments: [name, Data(data), Date().timeIntervalSince1970]
-                )
-            }
-        } catch {
-            throw ProxError(.internal, "cannot store document \(name): \(error)")
         }
     }
 
@@ -488,7 +403,7 @@ public actor ArtifactCache: ArtifactStore, CacheAdministration, DocumentStore, D
             let dir = artifactsDirectory + "/" + shard
             for name in (try? fm.contentsOfDirectory(atPath: dir)) ?? [] {
                 let path = dir + "/" + name
-                if let size = Self.fileSize(path), name.count == 64, name.hasPrefix(shard) { onDisk[name] = size } else {
+                if let size = ArtifactFiles.fileSize(path), name.count == 64, name.hasPrefix(shard) { onDisk[name] = size } else {
                     try? fm.removeItem(atPath: path)
                     recovery.orphanFilesRemoved += 1
                 }
@@ -546,18 +461,7 @@ public actor ArtifactCache: ArtifactStore, CacheAdministration, DocumentStore, D
         )
     }
 
-    static func fileSize(_ path: String) -> Int64? {
-        var st = stat()
-        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
-        return Int64(st.st_size)
-    }
 
-    static func syncDirectory(_ path: String) {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        fsync(fd)
-        close(fd)
-    }
 }
 
 extension JSONEncoder {

@@ -110,10 +110,10 @@ public struct Hub: Sendable {
         let resolver = VersionResolver(proxy: proxy, ttl: configuration.resolveTTL, toolchains: toolchains.source)
         let catalogFile = UpstreamFile.packageCatalog(at: configuration.packageEndpoint)
         let catalog = PackageCatalog(
-            endpoint: configuration.packageEndpoint, documents: store, refreshInterval: configuration.catalogRefresh, logger: logger,
+            endpoint: configuration.packageEndpoint, documents: store.documents, refreshInterval: configuration.catalogRefresh, logger: logger,
             fetch: { () async throws(ProxError) -> [UInt8] in try await catalogFile.fetchRequired() })
         let api = ProxAPI(
-            builds: builds, resolver: resolver, settings: settings, catalog: catalog, store: store, downloads: store, logs: logs, toolchains: toolchains,
+            builds: builds, resolver: resolver, settings: settings, catalog: catalog, store: store, downloads: store.downloads, logs: logs, toolchains: toolchains,
             options: .init(
                 policy: .init(allowReplacements: configuration.allowReplacements), allowUnlisted: configuration.allowUnlisted,
                 verifyOnRead: configuration.verifyOnRead, heartbeat: configuration.sseHeartbeat,

@@ -424,14 +424,14 @@ struct ArtifactCacheTests {
         defer { try? FileManager.default.removeItem(atPath: root) }
         do {
             let cache = try await CacheFixture.open(root)
-            #expect(await cache.downloadCounts().isEmpty)
-            await cache.recordDownload(packages: ["github.com/proxfixture/hello", "github.com/proxfixture/withdep"])
-            await cache.recordDownload(packages: ["github.com/proxfixture/hello"])
-            await cache.recordDownload(packages: [])
-            #expect(await cache.downloadCounts() == ["github.com/proxfixture/hello": 2, "github.com/proxfixture/withdep": 1])
+            #expect(await cache.downloads.downloadCounts().isEmpty)
+            await cache.downloads.recordDownload(packages: ["github.com/proxfixture/hello", "github.com/proxfixture/withdep"])
+            await cache.downloads.recordDownload(packages: ["github.com/proxfixture/hello"])
+            await cache.downloads.recordDownload(packages: [])
+            #expect(await cache.downloads.downloadCounts() == ["github.com/proxfixture/hello": 2, "github.com/proxfixture/withdep": 1])
         }
         let reopened = try await CacheFixture.open(root)
-        #expect(await reopened.downloadCounts()["github.com/proxfixture/hello"] == 2)
+        #expect(await reopened.downloads.downloadCounts()["github.com/proxfixture/hello"] == 2)
     }
 
     @Test("documents are saved, replaced and loaded back, across restarts")
@@ -441,18 +441,18 @@ struct ArtifactCacheTests {
         let before = Date()
         do {
             let cache = try await CacheFixture.open(root)
-            #expect(await cache.loadDocument(named: "packages") == nil)
-            try await cache.saveDocument(named: "packages", data: Array("first".utf8))
-            try await cache.saveDocument(named: "packages", data: Array("second".utf8))
-            try await cache.saveDocument(named: "other", data: [0, 1, 2, 255])
-            let loaded = try #require(await cache.loadDocument(named: "packages"))
+            #expect(await cache.documents.loadDocument(named: "packages") == nil)
+            try await cache.documents.saveDocument(named: "packages", data: Array("first".utf8))
+            try await cache.documents.saveDocument(named: "packages", data: Array("second".utf8))
+            try await cache.documents.saveDocument(named: "other", data: [0, 1, 2, 255])
+            let loaded = try #require(await cache.documents.loadDocument(named: "packages"))
             #expect(loaded.data == Array("second".utf8))
             #expect(loaded.fetchedAt.timeIntervalSince(before) > -1)
             #expect(loaded.fetchedAt.timeIntervalSinceNow < 1)
         }
         let reopened = try await CacheFixture.open(root)
-        #expect(await reopened.loadDocument(named: "packages")?.data == Array("second".utf8))
-        #expect(await reopened.loadDocument(named: "other")?.data == [0, 1, 2, 255])
+        #expect(await reopened.documents.loadDocument(named: "packages")?.data == Array("second".utf8))
+        #expect(await reopened.documents.loadDocument(named: "other")?.data == [0, 1, 2, 255])
     }
 
     @Test("entries() lists the most recently used first")

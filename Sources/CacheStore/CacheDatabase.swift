@@ -1,0 +1,60 @@
+import BuildCore
+import Foundation
+import GRDB
+import Logging
+
+/// The cache's SQLite file (`<root>/index.sqlite`, WAL mode): the artifact index, download
+/// counts and saved documents, each owned by its own type, share it.
+enum CacheDatabase {
+    static func open(path: String) throws -> DatabasePool {
+        var config = GRDB.Configuration()
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // Checkpoint every 20,000 pages (80 MB of WAL) instead of 1,000: a large
+            // eviction dirties many pages, and each checkpoint fsyncs.
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 20000")
+        }
+        config.busyMode = .timeout(10)
+        let db = try DatabasePool(path: path, configuration: config)
+        try migrator.migrate(db)
+        return db
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE artifact (
+                        key TEXT PRIMARY KEY NOT NULL,
+                        digest TEXT NOT NULL,
+                        size INTEGER NOT NULL,
+                        target TEXT NOT NULL,
+                        caddy_version TEXT NOT NULL,
+                        go_version TEXT NOT NULL,
+                        build TEXT NOT NULL,
+                        created_at REAL NOT NULL,
+                        last_access REAL NOT NULL,
+                        hits INTEGER NOT NULL DEFAULT 0,
+                        pinned INTEGER NOT NULL DEFAULT 0
+                    ) WITHOUT ROWID;
+                    CREATE INDEX artifact_lru ON artifact (pinned, last_access);
+                    CREATE INDEX artifact_digest ON artifact (digest);
+                    CREATE TABLE download (path TEXT PRIMARY KEY NOT NULL, count INTEGER NOT NULL) WITHOUT ROWID;
+                    CREATE TABLE document (name TEXT PRIMARY KEY NOT NULL, data BLOB NOT NULL, fetched_at REAL NOT NULL);
+                    """
+            )
+        }
+        // Start-up reads each distinct (digest, size) and eviction asks whether a digest is
+        // still referenced: both from this index alone, without reading the rows.
+        migrator.registerMigration("v2") { db in
+            try db.execute(
+                sql: """
+                    DROP INDEX artifact_digest;
+                    CREATE INDEX artifact_digest_size ON artifact (digest, size);
+                    """
+            )
+        }
+        return migrator
+    }
+}
