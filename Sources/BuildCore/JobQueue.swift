@@ -59,7 +59,7 @@ public struct LocalJobQueue: JobQueue {
         }
         defer { Task { await slots.release() } }
         started("local")
-        let output = store.stagingDirectory + "/\(job.id)-\(UUID().uuidString.prefix(8))" + (job.build.platform.os == "windows" ? ".exe" : "")
+        let output = store.stagingDirectory + "/\(job.id)-\(UUID().uuidString.prefix(8))" + job.build.platform.executableSuffix
         do {
             try await runner.build(job.build, output: output, events: events)
         } catch {

@@ -109,10 +109,14 @@ public struct Platform: Hashable, Sendable, Codable, CustomStringConvertible {
         }
     }
 
+    /// What the go command appends to an executable's name for this platform: `.exe` on
+    /// Windows, nothing elsewhere.
+    public var executableSuffix: String { os == "windows" ? ".exe" : "" }
+
     /// File name offered for download, e.g. `caddy_linux_arm6_custom`, `caddy_windows_amd64_custom.exe`.
     public var downloadFileName: String {
         let archPart = arm.map { "\(arch)\($0)" } ?? arch
-        return "caddy_\(os)_\(archPart)_custom" + (os == "windows" ? ".exe" : "")
+        return "caddy_\(os)_\(archPart)_custom" + executableSuffix
     }
 
     public static func quoted(_ value: String) -> String {

@@ -185,7 +185,7 @@ public actor ArtifactCache: ArtifactStore, CacheAdministration {
         let now = Date()
         let record = ArtifactRecord(key: key, digest: digest, size: size, path: target, build: build, createdAt: now, lastAccess: now)
         do {
-            let buildJSON = String(decoding: try JSONEncoder.sorted.encode(build), as: UTF8.self)
+            let buildJSON = String(decoding: try JSONEncoder.prox.encode(build), as: UTF8.self)
             try await db.write { db in
                 try db.execute(
                     sql: """
@@ -452,7 +452,7 @@ public actor ArtifactCache: ArtifactStore, CacheAdministration {
 
     private static func record(from row: Row) -> ArtifactRecord? {
         guard let key = CacheKey(hex: row["key"]),
-            let build = try? JSONDecoder().decode(ResolvedBuild.self, from: Data((row["build"] as String).utf8))
+            let build = try? JSONDecoder.prox.decode(ResolvedBuild.self, from: Data((row["build"] as String).utf8))
         else { return nil }
         return ArtifactRecord(
             key: key, digest: row["digest"], size: row["size"], path: "", build: build,
@@ -462,12 +462,4 @@ public actor ArtifactCache: ArtifactStore, CacheAdministration {
     }
 
 
-}
-
-extension JSONEncoder {
-    static var sorted: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return encoder
-    }
 }

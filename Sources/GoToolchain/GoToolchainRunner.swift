@@ -201,7 +201,7 @@ public struct GoToolchainRunner: BuildRunner {
             steps.append((.get, ["get", "-v", "\(plugin.path)@\(plugin.version)", caddy], [:]))
         }
         steps.append((.tidy, ["mod", "tidy", "-e"], [:]))
-        let localOutput = build.platform.os == "windows" ? "caddy.exe" : "caddy"
+        let localOutput = "caddy" + build.platform.executableSuffix
         var buildArgs = ["build", "-o", localOutput]
         if let cpus = resources.cpus { buildArgs += ["-p", String(cpus)] }
         if build.settings.trimpath { buildArgs.append("-trimpath") }

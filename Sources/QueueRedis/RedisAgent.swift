@@ -152,7 +152,7 @@ public final class RedisAgent: Service, Sendable {
     // MARK: - Taking jobs
 
     private func takeJobs() async {
-        var backoff: Duration = .milliseconds(200)
+        var backoff = Backoff(initial: .milliseconds(200), maximum: .seconds(5))
         var slotSignals = slotFreedStream.makeAsyncIterator()
         await withDiscardingTaskGroup { jobs in
             while true {
@@ -167,14 +167,13 @@ public final class RedisAgent: Service, Sendable {
                 do throws(RedisError) {
                     try await refreshStreams()
                     entries = try await take(free)
-                    backoff = .milliseconds(200)
+                    backoff.reset()
                 } catch {
                     if error.message.contains("NOGROUP") {
                         state.withLock { $0.streams = [] }  // made again by the next refresh
                     } else {
                         logger.warning("cannot take jobs: \(error.message)")
-                        try? await Task.sleep(for: backoff)
-                        backoff = min(backoff * 2, .seconds(5))
+                        await backoff.pause()
                     }
                     continue
                 }
@@ -314,7 +313,7 @@ public final class RedisAgent: Service, Sendable {
     private func build(_ job: BuildJob, log: JobLog) async -> Result<(digest: String, size: Int64, origin: String), ProxError> {
         let directory = workDirectory + "/out"
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let output = directory + "/\(job.id)-\(UUID().uuidString.prefix(8))" + (job.build.platform.os == "windows" ? ".exe" : "")
+        let output = directory + "/\(job.id)-\(UUID().uuidString.prefix(8))" + job.build.platform.executableSuffix
         defer { unlink(output) }
         do throws(ProxError) {
             try await runner.build(job.build, output: output, events: { log.append($0) })
@@ -330,15 +329,15 @@ public final class RedisAgent: Service, Sendable {
     /// Delivers with retries (1 s doubling to 15 s) while the hub is unreachable.
     private func deliver(_ job: BuildJob, file: String, digest: String, size: Int64, log: JobLog) async throws(ProxError) -> String {
         let deadline = ContinuousClock.now + options.deliveryTimeout
-        var pause: Duration = .seconds(1)
+        var backoff = Backoff(initial: .seconds(1), maximum: .seconds(15))
         while true {
             do throws(ProxError) {
                 return try await delivery.deliver(job, file: file, digest: digest, size: size)
             } catch {
+                let pause = backoff.current
                 guard error.kind == .unavailable, !Task.isCancelled, ContinuousClock.now + pause < deadline else { throw error }
                 log.append(BuildEvent(step: .commit, stream: .info, text: "the hub did not take the artifact (\(error.message)): retrying in \(pause)"))
-                try? await Task.sleep(for: pause)
-                pause = min(pause * 2, .seconds(15))
+                await backoff.pause()
             }
         }
     }
@@ -361,7 +360,7 @@ public final class RedisAgent: Service, Sendable {
             let errorJSON = (try? RedisBuildService.json(error)) ?? "{}"
             arguments += ["", "", "", errorJSON, "build \(state) on agent \(options.name): \(error.message)"]
         }
-        var pause: Duration = .milliseconds(200)
+        var backoff = Backoff(initial: .milliseconds(200), maximum: .seconds(5))
         for _ in 0..<200 {
             do throws(RedisError) {
                 let reply = try await client.eval(RedisScripts.complete, arguments)
@@ -377,8 +376,7 @@ public final class RedisAgent: Service, Sendable {
                     logger.error("cannot record the result: \(error.message)")
                     return
                 }
-                try? await Task.sleep(for: pause)
-                pause = min(pause * 2, .seconds(5))
+                await backoff.pause()
             }
         }
         logger.error("gave up recording the result: Redis unreachable; the job will be reclaimed and run again")
@@ -516,7 +514,7 @@ final class JobLog: Sendable {
     /// Sends one batch; false when the build is no longer this agent's.
     private func send(_ batch: [String]) async -> Bool {
         guard !lost else { return false }
-        var pause: Duration = .milliseconds(100)
+        var backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(2))
         for _ in 0..<100 {
             do throws(RedisError) {
                 let now = RedisBuildService.milliseconds(Date())
@@ -531,8 +529,7 @@ final class JobLog: Sendable {
                     logger.error("cannot write the build log: \(error.message)")
                     return true
                 }
-                try? await Task.sleep(for: pause)
-                pause = min(pause * 2, .seconds(2))
+                await backoff.pause()
             }
         }
         logger.warning("dropped \(batch.count) log line(s): Redis unreachable")

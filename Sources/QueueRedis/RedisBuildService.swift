@@ -262,21 +262,3 @@ public actor RedisBuildService: BuildService {
         return record
     }
 }
-
-extension JSONEncoder {
-    /// Stable JSON for Redis: sorted keys, ISO 8601 dates.
-    static let prox: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        return encoder
-    }()
-}
-
-extension JSONDecoder {
-    static let prox: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return decoder
-    }()
-}

@@ -1,3 +1,4 @@
+import BuildCore
 import CHiredis
 import Dispatch
 import Foundation
@@ -126,7 +127,7 @@ public final class RedisConnection: @unchecked Sendable {
     // Touched only on `queue`.
     private var context: UnsafeMutablePointer<redisContext>?
     private var retryAt: ContinuousClock.Instant?
-    private var backoff: Duration = .milliseconds(100)
+    private var backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(5))
     private var lastFailure: RedisError?
     private var currentTimeout: Duration?
     private var closed = false
@@ -237,15 +238,14 @@ public final class RedisConnection: @unchecked Sendable {
             self.context = context
             retryAt = nil
             lastFailure = nil
-            backoff = .milliseconds(100)
+            backoff.reset()
             return .success(context)
         case .failure(let error):
             if lastFailure == nil {
                 logger.warning("cannot reach Redis", metadata: ["redis": "\(configuration.address)", "error": "\(error.message)"])
             }
             lastFailure = error
-            retryAt = now + backoff
-            backoff = min(backoff * 2, .seconds(5))
+            retryAt = now + backoff.next()
             return .failure(error)
         }
     }

@@ -100,7 +100,7 @@ public final class RedisLogRelay: LogSource, Service, Sendable {
 
     private func loop() async {
         var wakeCursor = "0-0"
-        var backoff: Duration = .milliseconds(100)
+        var backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(2))
         var lastSweep = ContinuousClock.now
         while !Task.isCancelled {
             do throws(RedisError) {
@@ -126,11 +126,10 @@ public final class RedisLogRelay: LogSource, Service, Sendable {
                         deliver(entries, of: String(key.dropFirst(schema.log("").count)))
                     }
                 }
-                backoff = .milliseconds(100)
+                backoff.reset()
             } catch {
                 logger.debug("log relay: \(error.message)")
-                try? await Task.sleep(for: backoff)
-                backoff = min(backoff * 2, .seconds(2))
+                await backoff.pause()
             }
         }
     }
