@@ -154,16 +154,4 @@ extension RequestContext {
     var peer: SocketAddress? { (self as? any RemoteAddressRequestContext)?.remoteAddress }
 }
 
-/// Prox's request context: Hummingbird's WebSocket-capable one, plus the peer address
-/// (for per-client limits).
-public struct ProxRequestContext: RequestContext, WebSocketRequestContext, RemoteAddressRequestContext {
-    public var coreContext: CoreRequestContextStorage
-    public let webSocket: WebSocketHandlerReference<Self>
-    public let remoteAddress: SocketAddress?
 
-    public init(source: ApplicationRequestContextSource) {
-        coreContext = .init(source: source)
-        webSocket = .init()
-        remoteAddress = source.channel.remoteAddress
-    }
-}

@@ -56,7 +56,8 @@ enum ArtifactResponse {
     static let goVersionHeader = HTTPField.Name("X-Prox-Go-Version")!
 
     static func make(
-        _ record: ArtifactRecord, request: Request, fileName: String, cache: String, buildID: String?, verifyDigest: Bool
+        _ record: ArtifactRecord, request: Request, fileName: String, cache: String, buildID: String?, verifyDigest: Bool,
+        sendfileSlot: () async -> SendfileSlot?
     ) async throws -> Response {
         var headers: HTTPFields = [:]
         let etag = "\"\(record.digest)\""
@@ -110,7 +111,7 @@ enum ArtifactResponse {
         let served = range
         // On a connection with a SendfileHandler the body is sent with sendfile(2); otherwise
         // (no such handler in the pipeline, e.g. router tests) it is read in chunks.
-        let slot = SendfileSlot.slot(for: request.headers)
+        let slot = await sendfileSlot()
         let body = ResponseBody(contentLength: Int(count)) { writer in
             if let slot {
                 guard let token = slot.enqueue(fd: file.fd, offset: served.lowerBound, count: count) else {

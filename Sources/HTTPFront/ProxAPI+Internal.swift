@@ -29,7 +29,7 @@ extension ProxAPI {
             try await self.receiveArtifact(request, id: context.parameters.require("id"))
         }
         router.get("/api/internal/artifacts/{key}") { request, context in
-            try await self.internalArtifact(request, key: context.parameters.require("key"))
+            try await self.internalArtifact(request, key: context.parameters.require("key"), sendfileSlot: { await context.sendfileSlot() })
         }
     }
 
@@ -90,14 +90,15 @@ extension ProxAPI {
         return try Self.json(Envelope(status_code: 201, result: Stored(key: artifact.key.hex, sha256: artifact.digest, size: artifact.size)), status: .created)
     }
 
-    func internalArtifact(_ request: Request, key: String) async throws -> Response {
+    func internalArtifact(_ request: Request, key: String, sendfileSlot: () async -> SendfileSlot?) async throws -> Response {
         try authorize(request)
         guard let cacheKey = CacheKey(hex: key) else { throw ProxError.invalid("not a cache key: give 64 lower-case hex digits") }
         guard let artifact = try await store.lookup(cacheKey) else {
             throw ProxError(.notFound, "this hub has no artifact for key \(key)")
         }
         return try await ArtifactResponse.make(
-            artifact, request: request, fileName: artifact.build.platform.downloadFileName, cache: "hit", buildID: nil, verifyDigest: options.verifyOnRead
+            artifact, request: request, fileName: artifact.build.platform.downloadFileName, cache: "hit", buildID: nil, verifyDigest: options.verifyOnRead,
+            sendfileSlot: sendfileSlot
         )
     }
 

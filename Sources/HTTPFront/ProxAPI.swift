@@ -81,8 +81,8 @@ public struct ProxAPI: Sendable {
     public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
         router.add(middleware: APIErrorMiddleware())
         router.add(middleware: ClientPolicyMiddleware(access: options.access, identifier: options.clients, limiter: requestLimiter))
-        router.get("/api/download") { request, context in try await self.download(request, client: self.client(of: request, context: context)) }
-        router.head("/api/download") { request, context in try await self.download(request, client: self.client(of: request, context: context)) }
+        router.get("/api/download") { request, context in try await self.download(request, context: context) }
+        router.head("/api/download") { request, context in try await self.download(request, context: context) }
         router.get("/api/packages") { _, _ in try await self.packages() }
         router.get("/api/caddy_versions") { _, _ in try await self.caddyVersions() }
         router.get("/api/platforms") { _, _ in try Self.platforms() }
@@ -92,8 +92,8 @@ public struct ProxAPI: Sendable {
         router.get("/api/builds") { request, _ in try await self.recentBuilds(request) }
         router.get("/api/builds/{id}") { _, context in try await self.build(context.parameters.require("id")) }
         router.get("/api/builds/{id}/logs") { request, context in try await self.logStream(request, id: context.parameters.require("id")) }
-        router.get("/api/builds/{id}/artifact") { request, context in try await self.artifact(request, id: context.parameters.require("id")) }
-        router.head("/api/builds/{id}/artifact") { request, context in try await self.artifact(request, id: context.parameters.require("id")) }
+        router.get("/api/builds/{id}/artifact") { request, context in try await self.artifact(request, context: context) }
+        router.head("/api/builds/{id}/artifact") { request, context in try await self.artifact(request, context: context) }
         router.get("/healthz") { _, _ in try await self.health() }
         addUIRoutes(to: router)
         addInternalRoutes(to: router)
@@ -108,7 +108,8 @@ public struct ProxAPI: Sendable {
 
     // MARK: - Download
 
-    func download(_ request: Request, client: ClientID) async throws -> Response {
+    func download(_ request: Request, context: some RequestContext) async throws -> Response {
+        let client = client(of: request, context: context)
         let query = request.uri.queryParameters
         func value(_ name: String) -> String? { query[Substring(name)].map { String($0) } }
         let packages: [String] = query.getAll("p").map { String($0) } + query.getAll("p[]").map { String($0) }
@@ -127,7 +128,7 @@ public struct ProxAPI: Sendable {
         }
         let response = try await ArtifactResponse.make(
             obtained.artifact, request: request, fileName: resolved.platform.downloadFileName, cache: obtained.fromCache ? "hit" : "miss",
-            buildID: obtained.build?.id, verifyDigest: options.verifyOnRead
+            buildID: obtained.build?.id, verifyDigest: options.verifyOnRead, sendfileSlot: { await context.sendfileSlot() }
         )
         if request.method == .get, response.status == .ok {
             await downloads.recordDownload(packages: resolved.plugins.map { $0.path })
@@ -276,12 +277,12 @@ public struct ProxAPI: Sendable {
         try Self.json(Envelope(status_code: 200, result: BuildView(try await record(id))))
     }
 
-    func artifact(_ request: Request, id: String) async throws -> Response {
-        let record = try await record(id)
+    func artifact(_ request: Request, context: some RequestContext) async throws -> Response {
+        let record = try await record(try context.parameters.require("id"))
         let artifact = try await waitForArtifact(record.id)
         return try await ArtifactResponse.make(
             artifact, request: request, fileName: record.build.platform.downloadFileName, cache: record.cached ? "hit" : "miss",
-            buildID: record.id, verifyDigest: options.verifyOnRead
+            buildID: record.id, verifyDigest: options.verifyOnRead, sendfileSlot: { await context.sendfileSlot() }
         )
     }
 

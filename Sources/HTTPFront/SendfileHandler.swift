@@ -16,15 +16,13 @@ import Darwin
 ///
 /// Hummingbird's response body writer carries only `ByteBuffer`s, so a file cannot be
 /// handed to it directly. This handler sits in each HTTP/1 connection's pipeline, right after
-/// `HTTP1ToHTTPServerCodec` (Hummingbird's `additionalChannelHandlers`), and:
-///
-/// - marks every request head with ``requestHeader`` = the id of its connection's
-///   ``SendfileSlot`` (a value sent by the client is removed first), so a response knows
-///   the zero-copy path exists on its connection (`ArtifactResponse` falls back to
-///   reading chunks when the header is absent, e.g. in router tests);
-/// - replaces a response body part that is a token of its slot (made by
-///   ``SendfileSlot/enqueue(fd:offset:count:)``) with the file region it stands for,
-///   written below the codec, straight into NIO's HTTP/1 encoder.
+/// `HTTP1ToHTTPServerCodec` (Hummingbird's `additionalChannelHandlers`), and owns the
+/// connection's ``SendfileSlot``. A response finds the slot through its request context
+/// (``ProxRequestContext/sendfileSlot()`` looks this handler up in the context's channel),
+/// and `ArtifactResponse` falls back to reading chunks when there is none (router tests,
+/// TLS). The handler replaces a response body part that is a token of its slot (made by
+/// ``SendfileSlot/enqueue(fd:offset:count:)``) with the file region it stands for,
+/// written below the codec, straight into NIO's HTTP/1 encoder.
 ///
 /// The slot owns a duplicate of the file descriptor from the moment the token is made:
 /// it is closed when the region has been written (or failed), when the token is discarded,
@@ -33,34 +31,17 @@ import Darwin
 ///
 /// No middleware may transform the body of artifact responses (compression, say): the
 /// token must reach this handler as it was written.
-public final class SendfileHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    public typealias InboundIn = HTTPRequestPart
-    public typealias InboundOut = HTTPRequestPart
+public final class SendfileHandler: ChannelOutboundHandler, RemovableChannelHandler {
     public typealias OutboundIn = HTTPResponsePart
     public typealias OutboundOut = HTTPResponsePart
 
-    /// The request header naming the connection's slot; internal to the server.
-    public static let requestHeader = HTTPField.Name("X-Prox-Sendfile-Slot")!
-
-    private let slot = SendfileSlot()
+    /// This connection's pending file regions.
+    public let slot = SendfileSlot()
 
     public init() {}
 
-    public func handlerAdded(context: ChannelHandlerContext) {
-        SendfileSlot.register(slot)
-    }
-
     public func handlerRemoved(context: ChannelHandlerContext) {
-        SendfileSlot.unregister(slot)
-    }
-
-    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .head(var request) = unwrapInboundIn(data) {
-            request.headerFields[Self.requestHeader] = slot.id
-            context.fireChannelRead(wrapInboundOut(.head(request)))
-        } else {
-            context.fireChannelRead(data)
-        }
+        slot.close()
     }
 
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -88,8 +69,7 @@ public final class SendfileHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 }
 
-/// One connection's pending file regions, reachable from a response by the id its
-/// ``SendfileHandler`` puts in each request's headers.
+/// One connection's pending file regions, held by its ``SendfileHandler``.
 public final class SendfileSlot: Sendable {
     struct Pending: Sendable {
         let fd: CInt
@@ -105,29 +85,14 @@ public final class SendfileSlot: Sendable {
     static let magic = "\u{0}prox-sendfile\u{0}"
     static let tokenLength = magic.utf8.count + 32
 
-    let id: String
     private let state = Mutex(State())
 
-    init() { id = Self.randomHex() }
+    init() {}
 
-    private static let slots = Mutex<[String: SendfileSlot]>([:])
     static let regions = Atomic<Int>(0)
 
     /// File regions handed to NIO since the process started (for tests).
     public static var regionsWritten: Int { regions.load(ordering: .relaxed) }
-
-    static func register(_ slot: SendfileSlot) { slots.withLock { $0[slot.id] = slot } }
-
-    static func unregister(_ slot: SendfileSlot) {
-        slots.withLock { _ = $0.removeValue(forKey: slot.id) }
-        slot.close()
-    }
-
-    /// The slot of the connection `headers` came in on, if it has one.
-    static func slot(for headers: HTTPFields) -> SendfileSlot? {
-        guard let id = headers[SendfileHandler.requestHeader] else { return nil }
-        return slots.withLock { $0[id] }
-    }
 
     /// Registers `count` bytes of `fd` from `offset` (the descriptor is duplicated: the
     /// caller keeps its own) and returns the token to write as the response body. Nil when

@@ -41,9 +41,11 @@ import Glibc
     /// Runs `body` against a server answering GET/HEAD /f with `record`, with or without
     /// the SendfileHandler in its pipeline.
     static func withServer(_ record: ArtifactRecord, sendfile: Bool, _ body: (Int) async throws -> Void) async throws {
-        let router = Router()
-        let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
-            try await ArtifactResponse.make(record, request: request, fileName: "caddy_linux_amd64_custom", cache: "hit", buildID: nil, verifyDigest: false)
+        let router = Router(context: ProxRequestContext.self)
+        let handler: @Sendable (Request, ProxRequestContext) async throws -> Response = { request, context in
+            try await ArtifactResponse.make(
+                record, request: request, fileName: "caddy_linux_amd64_custom", cache: "hit", buildID: nil, verifyDigest: false,
+                sendfileSlot: { await context.sendfileSlot() })
         }
         router.get("/f", use: handler)
         router.head("/f", use: handler)
@@ -107,8 +109,8 @@ import Glibc
             let notModified = try await Self.get(port, headers: [("If-None-Match", "\"\(record.digest)\"")])
             #expect(notModified.status == 304)
             #expect(notModified.body.isEmpty)
-            // A client cannot switch the path on with the internal header.
-            let spoofed = try await Self.get(port, headers: [(SendfileHandler.requestHeader.rawName, "0123456789abcdef0123456789abcdef")])
+            // The slot was once named by a request header; a client sending one changes nothing.
+            let spoofed = try await Self.get(port, headers: [("X-Prox-Sendfile-Slot", "0123456789abcdef0123456789abcdef")])
             #expect(spoofed.body == bytes)
             let whole = try await Self.get(port)
             #expect(whole.body == bytes)
