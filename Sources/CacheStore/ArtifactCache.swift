@@ -3,6 +3,7 @@ import FileIO
 import Foundation
 import GRDB
 import Logging
+import ServiceLifecycle
 
 #if canImport(Glibc)
 import Glibc
@@ -25,7 +26,10 @@ import Darwin
 /// file is missing or has the wrong size are dropped. The quota counts real file sizes;
 /// when a commit would exceed it, least-recently-used unpinned entries are evicted until
 /// the total is at or below the low-water mark.
-public actor ArtifactCache: ArtifactStore, CacheAdministration {
+///
+/// As a `Service` it waits for graceful shutdown, then writes the hits not yet in the
+/// index (``flushAccess()``): put it first in the service group, so it stops last.
+public actor ArtifactCache: ArtifactStore, CacheAdministration, Service {
     public struct Configuration: Sendable {
         public var root: String
         /// Quota in bytes for artifact files.
@@ -206,6 +210,11 @@ public actor ArtifactCache: ArtifactStore, CacheAdministration {
         }
         logger.info("cached artifact", metadata: ["key": "\(key)", "sha256": "\(digest)", "size": "\(size)"])
         return record
+    }
+
+    public nonisolated func run() async throws {
+        try? await gracefulShutdown()
+        await flushAccess()
     }
 
     /// Writes the pending hits (last access, hit counts) to the index. Runs by itself a

@@ -1,12 +1,16 @@
 import BuildCore
 import Foundation
 import Logging
+import ServiceLifecycle
 
 /// The package catalog: fetched from `--package-endpoint` (by `fetch`: `GoProxyClient`'s
 /// `UpstreamFile.packageCatalog(at:)` reads http(s):// and file:// URLs), refreshed
 /// periodically, with the last good copy kept in the ``DocumentStore`` so a failing
 /// upstream changes nothing. Download counts come from this server's own records.
-public actor PackageCatalog {
+///
+/// As a `Service` it loads the saved copy, fetches once, then refreshes every
+/// ``refreshInterval`` until graceful shutdown.
+public actor PackageCatalog: Service {
     public static let documentName = "package-catalog"
     public let endpoint: String
     public let refreshInterval: Duration
@@ -60,6 +64,13 @@ public actor PackageCatalog {
         while !Task.isCancelled {
             do { try await Task.sleep(for: refreshInterval) } catch { return }
             await refresh()
+        }
+    }
+
+    public nonisolated func run() async throws {
+        await start()
+        await cancelWhenGracefulShutdown {
+            await self.refreshPeriodically()
         }
     }
 

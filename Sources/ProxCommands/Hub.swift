@@ -93,7 +93,7 @@ public struct Hub: Sendable {
             builds = service
             logs = relay
             requestLimiter = RedisRateLimiter(client: redis, schema: schema, rate: configuration.clientRequestRate, logger: logger)
-            services = [relay, MarkerKeeper(builds: service)]
+            services = [relay, service]
             if configuration.pushToken?.isEmpty ?? true {
                 logger.warning("hub mode without --push-token: agents cannot deliver artifacts, so no build can finish")
             }
@@ -206,16 +206,19 @@ public struct Hub: Sendable {
         )
     }
 
-    /// The hub's services: the HTTP server, the catalog refresher and build shutdown. On
+    /// The hub's services: the cache (it writes pending hits when everything else has
+    /// stopped, being first in the group), the HTTP server, the catalog (refreshed
+    /// periodically), hub mode's relay and build service (its markers), the TLS reloader
+    /// and build shutdown (shut down first, being last). On
     /// SIGTERM/SIGINT (or ``ServiceGroup/triggerGracefulShutdown()``) builds are cancelled,
     /// their temporary directories removed, and the server stops.
     public func serviceGroup(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> ServiceGroup {
         ServiceGroup(
             configuration: .init(
                 services: [
-                    .init(service: CacheShutdown(store: store)),
+                    .init(service: store),
                     .init(service: application(onServerRunning: onServerRunning)),
-                    .init(service: CatalogRefresher(catalog: catalog)),
+                    .init(service: catalog),
                 ] + services.map { .init(service: $0) } + [.init(service: TLSReloader(tls: tls, logger: logger))] + [
                     .init(service: BuildShutdown(builds: builds)),
                 ],
@@ -256,17 +259,6 @@ struct TLSReloader: Service {
     }
 }
 
-/// Loads the saved catalog, then refreshes it from upstream now and periodically.
-struct CatalogRefresher: Service {
-    let catalog: PackageCatalog
-    func run() async throws {
-        await catalog.start()
-        await cancelWhenGracefulShutdown {
-            await catalog.refreshPeriodically()
-        }
-    }
-}
-
 /// On graceful shutdown (it is shut down first, being last in the group), refuses new
 /// builds and cancels the running ones, so waiting requests end and the server can stop.
 struct BuildShutdown: Service {
@@ -274,26 +266,5 @@ struct BuildShutdown: Service {
     func run() async throws {
         try? await gracefulShutdown()
         await builds.shutdown()
-    }
-}
-
-/// On graceful shutdown (it is shut down last, being first in the group, after the server
-/// has stopped), writes the cache hits not yet in the index.
-struct CacheShutdown: Service {
-    let store: ArtifactCache
-    func run() async throws {
-        try? await gracefulShutdown()
-        await store.flushAccess()
-    }
-}
-
-/// Hub mode: keeps the in-flight markers of queued builds alive (see
-/// ``RedisBuildService/keepMarkersAlive()``).
-struct MarkerKeeper: Service {
-    let builds: RedisBuildService
-    func run() async throws {
-        await cancelWhenGracefulShutdown {
-            await builds.keepMarkersAlive()
-        }
     }
 }

@@ -1,6 +1,7 @@
 import BuildCore
 import Foundation
 import Logging
+import ServiceLifecycle
 
 /// The hub's ``BuildService`` in hub mode: builds are queued on a Redis stream for
 /// `proxagent`s, and everything about them (state, attempts, logs, the in-flight marker
@@ -11,7 +12,10 @@ import Logging
 /// `PUT /api/internal/builds/{id}/artifact`). A build pushed to another hub is fetched
 /// from there on first use with ``ArtifactFetcher``, verified against the digest its
 /// agent recorded.
-public actor RedisBuildService: BuildService {
+///
+/// As a `Service` it keeps the in-flight markers of queued builds alive
+/// (``keepMarkersAlive()``) until graceful shutdown.
+public actor RedisBuildService: BuildService, Service {
     /// Copies the artifact of a finished build from the hub that received it (`origin`)
     /// into this hub's store, checking `digest`; nil when that hub does not have it.
     public typealias ArtifactFetcher = @Sendable (_ origin: String, _ record: BuildRecord, _ digest: String) async throws(ProxError) -> ArtifactRecord?
@@ -180,6 +184,12 @@ public actor RedisBuildService: BuildService {
                     quickReturns = 0
                 }
             }
+        }
+    }
+
+    public nonisolated func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await self.keepMarkersAlive()
         }
     }
 
