@@ -42,6 +42,12 @@ public struct AgentConfiguration: Sendable, Equatable {
         return "\(host)-\(getpid())"
     }
 
+    /// proxagent's settings with their documentation.
+    static let table = SettingsTable(
+        command: "proxagent", abstract: "Prox build agent: runs Caddy builds queued by proxhub --hub and pushes the binaries to the hub.",
+        settings: settings, docs: docs)
+
+    /// How each setting is applied (in no particular order; ``docs`` gives the order).
     static let settings: [Setting<AgentConfiguration>] =
         ResourceSettings.settings(\.buildResources) + [ResourceSettings.goCacheSetting(\.goCacheMaxSize)] + RedisSettings.settings(\.redis) + [
             Setting(flag: "--hub-url", env: "PB_HUB_URL") { c, v throws(ConfigurationError) in
@@ -52,7 +58,7 @@ public struct AgentConfiguration: Sendable, Equatable {
             Setting(flag: "--simultaneous-jobs", env: "PB_SIMULTANEOUS_JOBS") { c, v throws(ConfigurationError) in
                 c.simultaneousJobs = try SettingValue.integer(v, in: 1...256, "--simultaneous-jobs", "PB_SIMULTANEOUS_JOBS")
             },
-            Setting(flag: "--go", env: "PB_GO") { c, v throws(ConfigurationError) in c.goExecutables = try SettingValue.goExecutables(v) },
+            Setting(flag: "--go", env: "PB_GO", form: .repeated) { c, v throws(ConfigurationError) in c.goExecutables = try SettingValue.goExecutables(v) },
             Setting(flag: "--toolchain-download", env: "PB_TOOLCHAIN_DOWNLOAD") { c, v throws(ConfigurationError) in
                 c.toolchainDownload = try SettingValue.boolean(v, "--toolchain-download", "PB_TOOLCHAIN_DOWNLOAD")
             },

@@ -69,6 +69,12 @@ public struct HubConfiguration: Sendable, Equatable {
 
     public init() {}
 
+    /// proxhub's settings with their documentation.
+    static let table = SettingsTable(
+        command: "proxhub", abstract: "Prox: a self-hosted, Caddy-compatible build service for custom Caddy binaries.",
+        settings: settings, docs: docs)
+
+    /// How each setting is applied (in no particular order; ``docs`` gives the order).
     static let settings: [Setting<HubConfiguration>] = [
         Setting(flag: "--webserver-host", env: "PB_WEBSERVER_HOST") { c, v throws(ConfigurationError) in c.host = v },
         Setting(flag: "--webserver-port", env: "PB_WEBSERVER_PORT") { c, v throws(ConfigurationError) in
@@ -77,7 +83,7 @@ public struct HubConfiguration: Sendable, Equatable {
         Setting(flag: "--binary-path", env: "PB_BINARY_PATH") { c, v throws(ConfigurationError) in c.dataDirectory = v },
         Setting(flag: "--package-endpoint", env: "PB_PACKAGE_ENDPOINT") { c, v throws(ConfigurationError) in c.packageEndpoint = v },
         Setting(flag: "--goproxy", env: "PB_GOPROXY") { c, v throws(ConfigurationError) in c.goproxy = v },
-        Setting(flag: "--go", env: "PB_GO") { c, v throws(ConfigurationError) in c.goExecutables = try SettingValue.goExecutables(v) },
+        Setting(flag: "--go", env: "PB_GO", form: .repeated) { c, v throws(ConfigurationError) in c.goExecutables = try SettingValue.goExecutables(v) },
         Setting(flag: "--toolchain-download", env: "PB_TOOLCHAIN_DOWNLOAD") { c, v throws(ConfigurationError) in
             c.toolchainDownload = try SettingValue.boolean(v, "--toolchain-download", "PB_TOOLCHAIN_DOWNLOAD")
         },
@@ -90,13 +96,13 @@ public struct HubConfiguration: Sendable, Equatable {
         Setting(flag: "--cache-max-size", env: "PB_CACHE_MAX_SIZE") { c, v throws(ConfigurationError) in
             c.cacheMaxSize = try SettingValue.byteSize(v, "--cache-max-size", "PB_CACHE_MAX_SIZE")
         },
-        Setting(flag: "--allow-unlisted", env: "PB_ALLOW_UNLISTED") { c, v throws(ConfigurationError) in
+        Setting(flag: "--allow-unlisted", env: "PB_ALLOW_UNLISTED", form: .switch) { c, v throws(ConfigurationError) in
             c.allowUnlisted = try SettingValue.boolean(v, "--allow-unlisted", "PB_ALLOW_UNLISTED")
         },
-        Setting(flag: "--allow-replacements", env: "PB_ALLOW_REPLACEMENTS") { c, v throws(ConfigurationError) in
+        Setting(flag: "--allow-replacements", env: "PB_ALLOW_REPLACEMENTS", form: .switch) { c, v throws(ConfigurationError) in
             c.allowReplacements = try SettingValue.boolean(v, "--allow-replacements", "PB_ALLOW_REPLACEMENTS")
         },
-        Setting(flag: "--verify-on-read", env: "PB_VERIFY_ON_READ") { c, v throws(ConfigurationError) in
+        Setting(flag: "--verify-on-read", env: "PB_VERIFY_ON_READ", form: .switch) { c, v throws(ConfigurationError) in
             c.verifyOnRead = try SettingValue.boolean(v, "--verify-on-read", "PB_VERIFY_ON_READ")
         },
         Setting(flag: "--catalog-refresh", env: "PB_CATALOG_REFRESH") { c, v throws(ConfigurationError) in
@@ -108,8 +114,8 @@ public struct HubConfiguration: Sendable, Equatable {
         Setting(flag: "--sse-heartbeat", env: "PB_SSE_HEARTBEAT") { c, v throws(ConfigurationError) in
             c.sseHeartbeat = try SettingValue.duration(v, "--sse-heartbeat", "PB_SSE_HEARTBEAT")
         },
-        Setting(flag: "--hub", env: "PB_HUB") { c, v throws(ConfigurationError) in c.hub = try SettingValue.boolean(v, "--hub", "PB_HUB") },
-        Setting(flag: "--agent", env: "PB_AGENT") { c, v throws(ConfigurationError) in c.agent = try SettingValue.boolean(v, "--agent", "PB_AGENT") },
+        Setting(flag: "--hub", env: "PB_HUB", form: .switch) { c, v throws(ConfigurationError) in c.hub = try SettingValue.boolean(v, "--hub", "PB_HUB") },
+        Setting(flag: "--agent", env: "PB_AGENT", form: .switch) { c, v throws(ConfigurationError) in c.agent = try SettingValue.boolean(v, "--agent", "PB_AGENT") },
         Setting(flag: "--push-token", env: "PB_PUSH_TOKEN") { c, v throws(ConfigurationError) in c.pushToken = v },
         Setting(flag: "--go-version", env: "PB_GO_VERSION") { c, v throws(ConfigurationError) in c.goVersion = try SettingValue.goVersion(v).toolchainName },
         Setting(flag: "--max-connections", env: "PB_MAX_CONNECTIONS") { c, v throws(ConfigurationError) in
@@ -139,7 +145,7 @@ public struct HubConfiguration: Sendable, Equatable {
         Setting(flag: "--trusted-proxies", env: "PB_TRUSTED_PROXIES") { c, v throws(ConfigurationError) in
             c.trustedProxies = try SettingValue.addressRanges(v, "--trusted-proxies", "PB_TRUSTED_PROXIES")
         },
-        Setting(flag: "--pull-token", env: "PB_PULL_TOKEN") { c, v throws(ConfigurationError) in
+        Setting(flag: "--pull-token", env: "PB_PULL_TOKEN", form: .repeated) { c, v throws(ConfigurationError) in
             c.pullTokens = try SettingValue.tokens(v, "--pull-token", "PB_PULL_TOKEN")
         },
         Setting(flag: "--tls-cert", env: "PB_TLS_CERT") { c, v throws(ConfigurationError) in c.tlsCertificate = v },

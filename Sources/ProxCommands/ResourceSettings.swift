@@ -1,5 +1,4 @@
 import BuildCore
-import ArgumentParser
 import Foundation
 
 /// The per-build resource flags shared by standalone `proxhub` and `proxagent`.
@@ -49,28 +48,5 @@ enum ResourceSettings {
             throw ConfigurationError("\(flag)/\(env) must be at least \(BuildResources.format(minimum)) (or 0 for no limit)")
         }
         return size
-    }
-}
-
-/// The build-resource flags of `proxhub` and `proxagent`, declared once.
-struct BuildResourceOptions: ParsableArguments {
-    @Option(name: .customLong("build-memory"), help: "Memory one build may use: 3GiB, 512MiB; 0 for none (PB_BUILD_MEMORY). Default: 3GiB")
-    var buildMemory: String?
-    @Option(name: .customLong("build-memory-fence"), help: "How: automatic (a cgroup if possible, else an rlimit), cgroup, rlimit (PB_BUILD_MEMORY_FENCE). Default: automatic")
-    var buildMemoryFence: String?
-    @Option(name: .customLong("build-cpus"), help: "CPUs one build uses (go build -p, GOMAXPROCS); 0 for all (PB_BUILD_CPUS). Default: 0")
-    var buildCPUs: String?
-    @Option(name: .customLong("build-disk"), help: "Bytes one build's work directory may hold; 0 for none (PB_BUILD_DISK). Default: 4GiB")
-    var buildDisk: String?
-    @Option(name: .customLong("go-cache-max-size"), help: "Bound of the Go build cache and of the module cache, each; 0 for none (PB_GO_CACHE_MAX_SIZE). Default: 20GB")
-    var goCacheMaxSize: String?
-
-    init() {}
-
-    var flags: [(String, String?)] {
-        [
-            ("--build-memory", buildMemory), ("--build-memory-fence", buildMemoryFence), ("--build-cpus", buildCPUs),
-            ("--build-disk", buildDisk), ("--go-cache-max-size", goCacheMaxSize),
-        ]
     }
 }
