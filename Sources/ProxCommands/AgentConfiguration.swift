@@ -49,24 +49,16 @@ public struct AgentConfiguration: Sendable, Equatable {
 
     /// How each setting is applied (in no particular order; ``docs`` gives the order).
     static let settings: [Setting<AgentConfiguration>] =
-        ResourceSettings.settings(\.buildResources) + [ResourceSettings.goCacheSetting(\.goCacheMaxSize)] + RedisSettings.settings(\.redis) + [
+        ResourceSettings.settings(\.buildResources) + [ResourceSettings.goCacheSetting(\.goCacheMaxSize)] + RedisSettings.settings(\.redis)
+        + BuildHostSettings.settings(
+            go: \.goExecutables, toolchainDownload: \.toolchainDownload, goproxy: \.goproxy, simultaneousJobs: \.simultaneousJobs,
+            buildTimeout: \.buildTimeout, logLevel: \.logLevel) + [
             Setting(flag: "--hub-url", env: "PB_HUB_URL") { c, v throws(ConfigurationError) in
                 c.hubURL = v.hasSuffix("/") ? String(v.dropLast()) : v
             },
             Setting(flag: "--push-token", env: "PB_PUSH_TOKEN") { c, v throws(ConfigurationError) in c.pushToken = v },
             Setting(flag: "--hub-ca", env: "PB_HUB_CA") { c, v throws(ConfigurationError) in c.hubCA = v },
-            Setting(flag: "--simultaneous-jobs", env: "PB_SIMULTANEOUS_JOBS") { c, v throws(ConfigurationError) in
-                c.simultaneousJobs = try SettingValue.integer(v, in: 1...256, "--simultaneous-jobs", "PB_SIMULTANEOUS_JOBS")
-            },
-            Setting(flag: "--go", env: "PB_GO", form: .repeated) { c, v throws(ConfigurationError) in c.goExecutables = try SettingValue.goExecutables(v) },
-            Setting(flag: "--toolchain-download", env: "PB_TOOLCHAIN_DOWNLOAD") { c, v throws(ConfigurationError) in
-                c.toolchainDownload = try SettingValue.boolean(v, "--toolchain-download", "PB_TOOLCHAIN_DOWNLOAD")
-            },
-            Setting(flag: "--goproxy", env: "PB_GOPROXY") { c, v throws(ConfigurationError) in c.goproxy = v },
             Setting(flag: "--work-dir", env: "PB_WORK_DIR") { c, v throws(ConfigurationError) in c.workDirectory = v },
-            Setting(flag: "--build-timeout", env: "PB_BUILD_TIMEOUT") { c, v throws(ConfigurationError) in
-                c.buildTimeout = try SettingValue.duration(v, "--build-timeout", "PB_BUILD_TIMEOUT")
-            },
             Setting(flag: "--max-attempts", env: "PB_MAX_ATTEMPTS") { c, v throws(ConfigurationError) in
                 c.maxAttempts = try SettingValue.integer(v, in: 1...100, "--max-attempts", "PB_MAX_ATTEMPTS")
             },
@@ -77,9 +69,6 @@ public struct AgentConfiguration: Sendable, Equatable {
                 c.shutdownTimeout = try SettingValue.duration(v, "--shutdown-timeout", "PB_SHUTDOWN_TIMEOUT")
             },
             Setting(flag: "--agent-name", env: "PB_AGENT_NAME") { c, v throws(ConfigurationError) in c.name = v },
-            Setting(flag: "--log-level", env: "PB_LOG_LEVEL") { c, v throws(ConfigurationError) in
-                c.logLevel = try SettingValue.logLevel(v)
-            },
         ]
 
     public static func resolve(flags: [String: String], environment: [String: String]) throws(ConfigurationError) -> AgentConfiguration {

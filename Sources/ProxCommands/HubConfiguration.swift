@@ -82,17 +82,6 @@ public struct HubConfiguration: Sendable, Equatable {
         },
         Setting(flag: "--binary-path", env: "PB_BINARY_PATH") { c, v throws(ConfigurationError) in c.dataDirectory = v },
         Setting(flag: "--package-endpoint", env: "PB_PACKAGE_ENDPOINT") { c, v throws(ConfigurationError) in c.packageEndpoint = v },
-        Setting(flag: "--goproxy", env: "PB_GOPROXY") { c, v throws(ConfigurationError) in c.goproxy = v },
-        Setting(flag: "--go", env: "PB_GO", form: .repeated) { c, v throws(ConfigurationError) in c.goExecutables = try SettingValue.goExecutables(v) },
-        Setting(flag: "--toolchain-download", env: "PB_TOOLCHAIN_DOWNLOAD") { c, v throws(ConfigurationError) in
-            c.toolchainDownload = try SettingValue.boolean(v, "--toolchain-download", "PB_TOOLCHAIN_DOWNLOAD")
-        },
-        Setting(flag: "--simultaneous-jobs", env: "PB_SIMULTANEOUS_JOBS") { c, v throws(ConfigurationError) in
-            c.simultaneousJobs = try SettingValue.integer(v, in: 1...256, "--simultaneous-jobs", "PB_SIMULTANEOUS_JOBS")
-        },
-        Setting(flag: "--build-timeout", env: "PB_BUILD_TIMEOUT") { c, v throws(ConfigurationError) in
-            c.buildTimeout = try SettingValue.duration(v, "--build-timeout", "PB_BUILD_TIMEOUT")
-        },
         Setting(flag: "--cache-max-size", env: "PB_CACHE_MAX_SIZE") { c, v throws(ConfigurationError) in
             c.cacheMaxSize = try SettingValue.byteSize(v, "--cache-max-size", "PB_CACHE_MAX_SIZE")
         },
@@ -156,9 +145,10 @@ public struct HubConfiguration: Sendable, Equatable {
             }
             c.adminToken = token
         },
-    ] + ResourceSettings.settings(\.buildResources) + [ResourceSettings.goCacheSetting(\.goCacheMaxSize)] + RedisSettings.settings(\.redis) + [
-        Setting(flag: "--log-level", env: "PB_LOG_LEVEL") { c, v throws(ConfigurationError) in c.logLevel = try SettingValue.logLevel(v) },
-    ]
+    ] + ResourceSettings.settings(\.buildResources) + [ResourceSettings.goCacheSetting(\.goCacheMaxSize)] + RedisSettings.settings(\.redis)
+        + BuildHostSettings.settings(
+            go: \.goExecutables, toolchainDownload: \.toolchainDownload, goproxy: \.goproxy, simultaneousJobs: \.simultaneousJobs,
+            buildTimeout: \.buildTimeout, logLevel: \.logLevel)
 
     /// Applies `flags` (flag name → value, as parsed) and then `environment`.
     public static func resolve(flags: [String: String], environment: [String: String]) throws(ConfigurationError) -> HubConfiguration {
