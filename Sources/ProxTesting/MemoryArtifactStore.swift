@@ -2,11 +2,11 @@ import BuildCore
 import Crypto
 import Foundation
 
-/// An ``ArtifactStore``, ``DocumentStore`` and ``DownloadCounter`` with its index in memory and its files in a
+/// An ``ArtifactStore``, ``DocumentStore``, ``DownloadCounter`` and ``CacheAdministration`` with its index in memory and its files in a
 /// directory of its own (the HTTP layer serves artifacts from files), without quota.
 /// It keeps the store's contract: a commit hashes the staged file, checks the expected
 /// digest and moves the file in; a second commit of a key returns the first.
-public actor MemoryArtifactStore: ArtifactStore, DocumentStore, DownloadCounter {
+public actor MemoryArtifactStore: ArtifactStore, DocumentStore, DownloadCounter, CacheAdministration {
     public nonisolated let root: String
     public nonisolated let stagingDirectory: String
     private var records: [CacheKey: ArtifactRecord] = [:]
@@ -67,6 +67,37 @@ public actor MemoryArtifactStore: ArtifactStore, DocumentStore, DownloadCounter 
 
     public func saveDocument(named name: String, data: [UInt8]) async throws(ProxError) {
         documents[name] = (data, Date())
+    }
+
+    public func entries(limit: Int) async throws(ProxError) -> [ArtifactRecord] {
+        Array(records.values.sorted { $0.lastAccess > $1.lastAccess }.prefix(limit))
+    }
+
+    public func setPinned(_ key: CacheKey, _ pinned: Bool) async throws(ProxError) -> Bool {
+        guard records[key] != nil else { return false }
+        records[key]!.pinned = pinned
+        return true
+    }
+
+    public func remove(_ key: CacheKey) async throws(ProxError) -> Bool {
+        guard let record = records.removeValue(forKey: key) else { return false }
+        if !records.values.contains(where: { $0.digest == record.digest }) { try? FileManager.default.removeItem(atPath: record.path) }
+        return true
+    }
+
+    public func prune(toSize size: Int64) async throws(ProxError) -> (entries: Int, bytes: Int64) {
+        var removed = (entries: 0, bytes: Int64(0))
+        for record in records.values.filter({ !$0.pinned }).sorted(by: { $0.lastAccess < $1.lastAccess }) where await usage().size > size {
+            _ = try await remove(record.key)
+            removed.entries += 1
+            removed.bytes += record.size
+        }
+        return removed
+    }
+
+    /// Bytes held, and no quota (`Int64.max`).
+    public func usage() async -> (size: Int64, quota: Int64) {
+        (records.values.reduce(0) { $0 + $1.size }, .max)
     }
 
     /// Every record, for assertions.

@@ -31,7 +31,8 @@ struct InProcessAPI {
 
     init(
         script: ScriptedRunner.Script = .init(), allowUnlisted: Bool = false, allowReplacements: Bool = false,
-        limits: BuildLimits = .unlimited, proxy: MemoryModuleProxy = Self.proxy
+        limits: BuildLimits = .unlimited, proxy: MemoryModuleProxy = Self.proxy, access: AccessPolicy = .init(),
+        pushToken: String? = nil, requestRate: Rate? = nil
     ) async throws {
         root = NSTemporaryDirectory() + "prox-api-\(UUID().uuidString.prefix(8))"
         runner = ScriptedRunner(script: script)
@@ -46,7 +47,10 @@ struct InProcessAPI {
         api = ProxAPI(
             builds: builds, resolver: VersionResolver(proxy: proxy), settings: settings, catalog: catalog, store: store, downloads: store, logs: logs,
             toolchains: ToolchainStatus(source: inventory, downloaded: { [] }),
-            options: .init(policy: .init(allowReplacements: allowReplacements), allowUnlisted: allowUnlisted, heartbeat: .seconds(60))
+            options: .init(
+                policy: .init(allowReplacements: allowReplacements), allowUnlisted: allowUnlisted, heartbeat: .seconds(60), pushToken: pushToken,
+                access: access),
+            requestLimiter: requestRate.map { MemoryRateLimiter(rate: $0) }, cacheAdmin: store
         )
     }
 
