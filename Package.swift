@@ -207,7 +207,7 @@ let package = Package(
         .testTarget(
             name: "APITests",
             dependencies: [
-                "BuildCore", "HTTPFront", "ProxTesting",
+                "BuildCore", "HTTPFront", "ProxTesting", "ProxTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

@@ -4,7 +4,9 @@ import HTTPFront
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import ProxTestSupport
 import ProxTesting
+import Crypto
 import Testing
 
 /// Pull tokens, the admin API, the UI session, request rates and the push endpoint's
@@ -120,7 +122,7 @@ import Testing
             #expect(reply.status == .forbidden)
             #expect(try reply.error().message.hasPrefix("this hub accepts no pushes"))
         }
-        let api = try await InProcessAPI(pushToken: "push-secret")
+        let api = try await InProcessAPI(script: .init(duration: .seconds(30)), pushToken: "push-secret")
         defer { api.cleanUp() }
         try await api.test { client in
             let missing = try await client.execute(uri: "/api/internal/builds/x/artifact", method: .put)
@@ -129,10 +131,37 @@ import Testing
             #expect(wrong.status == .forbidden)
             let unknown = try await client.execute(uri: "/api/internal/builds/nothing/artifact", method: .put, headers: Self.bearer("push-secret"))
             #expect(unknown.status == .notFound)
+            // A build in flight (the scripted runner takes 30 s) to push to.
+            let accepted = try await client.execute(
+                uri: "/api/builds", method: .post, body: ByteBuffer(string: #"{"os": "linux", "arch": "amd64", "packages": [], "job_id": "pushed"}"#))
+            #expect(accepted.status == .accepted)
+            func push(_ body: [UInt8], sha256: String?) async throws -> TestResponse {
+                var headers = Self.bearer("push-secret")
+                if let sha256 { headers[.init("X-Prox-Sha256")!] = sha256 }
+                return try await client.execute(uri: "/api/internal/builds/pushed/artifact", method: .put, headers: headers, body: ByteBuffer(bytes: body))
+            }
+            let executable = ExecutableHeaders.elf(machine: 62) + [UInt8](repeating: 7, count: 4096)
+            let digest = SHA256.hash(data: executable).map { String(format: "%02x", $0) }.joined()
+            let noDigest = try await push(executable, sha256: nil)
+            #expect(noDigest.status == .badRequest)
+            #expect(try noDigest.error().message.hasPrefix("X-Prox-Sha256 must be"))
+            let otherDigest = try await push(executable, sha256: String(repeating: "b", count: 64))
+            #expect(otherDigest.status == .unprocessableContent)
+            #expect(try otherDigest.error().message.contains("nothing was cached"))
+            let script = Array("#!/bin/sh\n".utf8)
+            let notExecutable = try await push(script, sha256: SHA256.hash(data: script).map { String(format: "%02x", $0) }.joined())
+            #expect(notExecutable.status == .unprocessableContent, "\(notExecutable.text)")
+            #expect(await api.store.all.isEmpty, "no refused push reached the store")
+            let stored = try await push(executable, sha256: digest)
+            #expect(stored.status == .created, "\(stored.text)")
+            #expect((try stored.json()["result"] as? [String: Any])?["sha256"] as? String == digest)
+            #expect(await api.store.all.map(\.digest) == [digest])
+
             let noKey = try await client.execute(uri: "/api/internal/artifacts/abc", method: .get, headers: Self.bearer("push-secret"))
             #expect(noKey.status == .badRequest)
             let none = try await client.execute(uri: "/api/internal/artifacts/\(String(repeating: "a", count: 64))", method: .get, headers: Self.bearer("push-secret"))
             #expect(none.status == .notFound)
         }
+        await api.builds.shutdown()
     }
 }
