@@ -247,7 +247,7 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
-            name: "HTTPFrontTests",
+            name: "SystemTests",
             dependencies: [
                 "HTTPFront", "CacheStore", "BuildCore", "GoProxyClient", "GoToolchain", "ProxCommands", "ProxTestSupport", "QueueRedis",
                 .product(name: "Hummingbird", package: "hummingbird"),
