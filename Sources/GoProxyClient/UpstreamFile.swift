@@ -69,7 +69,7 @@ extension UpstreamFile {
     /// The document's bytes; an upstream that has none is `.upstreamUnavailable` too.
     public func fetchRequired() async throws(ProxError) -> [UInt8] {
         guard let body = try await fetch() else {
-            throw ProxError(.upstreamUnavailable, "\(upstream) has no \(document) (not found)")
+            throw ProxError(.upstreamUnavailable, "\(upstream) did not find \(document)")
         }
         return body
     }
