@@ -27,6 +27,12 @@ import Testing
         ca.goExecutable = try slowGo(seconds: 1)
         var cb = try Cluster.agentConfiguration(redis: redis, hub: hub, name: "agent-b")
         cb.goExecutable = ca.goExecutable
+        // Eight targets' standard libraries compiled cold by each agent, while the other
+        // suites build too, can take minutes on a fresh 2-core machine: the agents share the
+        // tests' build cache, and each build may take up to 7 minutes (what is checked here
+        // is that all succeed, on both agents, in queue order; not how fast).
+        try shareBuildCache(ca.workDirectory)
+        try shareBuildCache(cb.workDirectory)
         let a = try await LiveAgent.start(ca)
         let b = try await LiveAgent.start(cb)
 
@@ -34,7 +40,7 @@ import Testing
         for p in Self.platforms {
             ids.append(try await submit(hub, os: p.os, arch: p.arch, arm: p.arm, packages: ["github.com/proxfixture/hello@v0.2.0"]))
         }
-        let records = try await ids.asyncMap { try await waitFinished(hub, $0) }
+        let records = try await ids.asyncMap { try await waitFinished(hub, $0, timeout: .seconds(420)) }
         for (id, record) in zip(ids, records) {
             #expect(record["state"] as? String == "succeeded", "build \(id): \(record)")
             let artifact = try await hub.get("/api/builds/\(id)/artifact")
