@@ -53,7 +53,7 @@ public struct APIError: HTTPResponseError {
         if let seconds = error.retryAfter { headers[.retryAfter] = String(seconds) }
         headers[.contentType] = "application/json; charset=utf-8"
         headers[.cacheControl] = "no-store"
-        let data = try ProxAPI.encoder.encode(body)
+        let data = try JSONEncoder.prox.encode(body)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }

@@ -47,7 +47,7 @@ extension ProxAPI {
             }
             switch final {
             case .some(.some(let final)):
-                let data = String(decoding: try Self.encoder.encode(BuildView(final)), as: UTF8.self)
+                let data = String(decoding: try JSONEncoder.prox.encode(BuildView(final)), as: UTF8.self)
                 try await writer.write(ByteBuffer(string: "event: result\ndata: \(data)\n\n"))
             case .some(.none):
                 // The build is gone (hub mode: Redis lost its state): say so, so that no
@@ -63,7 +63,7 @@ extension ProxAPI {
 
     /// The last known view of a build that was lost, with `state: "lost"` and the error.
     static func lostResult(_ record: BuildRecord) throws -> String {
-        var view = try JSONSerialization.jsonObject(with: try encoder.encode(BuildView(record))) as? [String: Any] ?? [:]
+        var view = try JSONSerialization.jsonObject(with: try JSONEncoder.prox.encode(BuildView(record))) as? [String: Any] ?? [:]
         let error = ProxError(
             .unavailable,
             "build \(record.id) was lost: the build queue lost its state while the build was queued or running: request the build again"
@@ -86,7 +86,7 @@ enum SSEItem: Sendable {
         case .heartbeat:
             return ": heartbeat\n\n"
         case .event(let event):
-            let data = (try? ProxAPI.encoder.encode(event)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+            let data = (try? JSONEncoder.prox.encode(event)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
             return "id: \(event.seq)\nevent: log\ndata: \(data)\n\n"
         }
     }

@@ -142,7 +142,7 @@ extension ProxAPI {
     }
 
     private static func send(_ kind: BuilderMessage.Kind, _ message: String, to outbound: WebSocketOutboundWriter) async throws {
-        let data = try encoder.encode(BuilderMessage(message_type: kind, message: message))
+        let data = try JSONEncoder.prox.encode(BuilderMessage(message_type: kind, message: message))
         // Long messages (a compiler error) are split into frames of the negotiated maximum size.
         try await outbound.writeTextMessage(String(decoding: data, as: UTF8.self))
     }

@@ -319,10 +319,9 @@ public struct ProxAPI: Sendable {
         let result: Result
     }
 
-    static var encoder: JSONEncoder { .prox }
 
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok, cacheControl: String = "no-store") throws -> Response {
-        let data = try encoder.encode(value)
+        let data = try JSONEncoder.prox.encode(value)
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
         headers[.cacheControl] = cacheControl
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))

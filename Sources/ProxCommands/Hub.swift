@@ -111,7 +111,7 @@ public struct Hub: Sendable {
         let catalogFile = UpstreamFile.packageCatalog(at: configuration.packageEndpoint)
         let catalog = PackageCatalog(
             endpoint: configuration.packageEndpoint, documents: store.documents, refreshInterval: configuration.catalogRefresh, logger: logger,
-            fetch: { () async throws(ProxError) -> [UInt8] in try await catalogFile.fetchRequired() })
+            fetch: catalogFile.fetchRequired)
         let api = ProxAPI(
             builds: builds, resolver: resolver, settings: settings, catalog: catalog, store: store, downloads: store.downloads, logs: logs, toolchains: toolchains,
             options: .init(

@@ -37,7 +37,7 @@ public actor MemoryArtifactStore: ArtifactStore, DocumentStore, DownloadCounter,
         guard let data = FileManager.default.contents(atPath: file) else {
             throw ProxError(.internal, "cannot read the staged file \(file)")
         }
-        let digest = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        let digest = SHA256.hash(data: data).hexString
         if let expectedDigest, expectedDigest != digest {
             throw ProxError(.invalidArtifact, "the artifact's SHA-256 is \(digest), not \(expectedDigest): nothing was cached")
         }

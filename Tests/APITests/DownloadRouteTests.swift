@@ -108,12 +108,15 @@ import Testing
         #expect(api.runner.builds.count == 1)
     }
 
-    @Test func aFullQueueRefusesNewBuildsButServesHits() async throws {
+    @Test func aFullQueueRefusesNewBuildsButServesHitsAndJoins() async throws {
         var limits = BuildLimits.unlimited
         limits.maxQueued = 1
-        let api = try await InProcessAPI(script: .init(duration: .seconds(30)), limits: limits)
+        let api = try await InProcessAPI(limits: limits)
         defer { api.cleanUp() }
         try await api.test { client in
+            // One artifact built at once, then builds that take 30 s.
+            #expect(try await client.execute(uri: Self.query, method: .get).status == .ok)
+            api.runner.script = .init(duration: .seconds(30))
             // Two slots run two builds; the third waits; the fourth finds the queue full.
             var ids: [String] = []
             for arch in ["amd64", "arm64", "riscv64"] {
@@ -128,8 +131,10 @@ import Testing
             let joined = try await client.execute(uri: "/api/builds", method: .post, body: ByteBuffer(string: #"{"os": "linux", "arch": "riscv64", "packages": []}"#))
             #expect(joined.status == .accepted, "joining a queued build is never refused")
             #expect((try joined.json()["result"] as? [String: Any])?["id"] as? String == ids[2])
+            let hit = try await client.execute(uri: Self.query, method: .get)
+            #expect(hit.status == .ok && hit.headers[.init("X-Prox-Cache")!] == "hit", "a full queue never refuses a hit")
             for id in ids {
-                #expect(try await client.execute(uri: "/api/admin/builds/\(id)/cancel", method: .post).status != .ok, "the admin API needs its token")
+                #expect(try await client.execute(uri: "/api/admin/builds/\(id)/cancel", method: .post).status != .ok, "the admin API is off here: no request may cancel")
             }
         }
         await api.builds.shutdown()
