@@ -105,6 +105,7 @@ let package = Package(
             dependencies: [
                 "BuildCore", "CHiredis", "FileIO",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings

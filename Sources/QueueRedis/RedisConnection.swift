@@ -1,8 +1,8 @@
 import BuildCore
 import CHiredis
-import Dispatch
 import Foundation
 import Logging
+import NIOPosix
 
 #if canImport(Glibc)
 import Glibc
@@ -113,18 +113,21 @@ private let sigpipeIgnored: Bool = {
 
 /// One connection to Redis over hiredis's blocking API.
 ///
-/// hiredis calls block, so they never run on Swift's cooperative pool: each connection
-/// owns a serial dispatch queue and every call on its context happens there, one at a time
-/// (a hiredis context is not thread-safe). After any I/O error or timeout the context is
+/// hiredis calls block, so they never run on Swift's cooperative pool. Like every blocking
+/// call in Prox they run on an `NIOThreadPool`: each connection owns a pool of one thread,
+/// so every call on its context happens there, one at a time and in order (a hiredis
+/// context is not thread-safe). It is not `NIOThreadPool.singleton`, where file I/O runs:
+/// `XREADGROUP ... BLOCK` holds its thread for seconds, and several connections blocking
+/// at once must not starve the file reads behind them. After any I/O error or timeout the context is
 /// discarded (hiredis leaves it unusable); the next command connects anew, setting the
 /// timeout and sending AUTH again, which `redisReconnect` would not do. Failed connects
 /// back off (100 ms doubling to 5 s): while backing off, commands fail at once with a
 /// `.connection` error instead of each waiting for a connect timeout.
 public final class RedisConnection: @unchecked Sendable {
     public let configuration: RedisConfiguration
-    private let queue: DispatchQueue
+    private let thread: NIOThreadPool
     private let logger: Logger
-    // Touched only on `queue`.
+    // Touched only on `thread`.
     private var context: UnsafeMutablePointer<redisContext>?
     private var retryAt: ContinuousClock.Instant?
     private var backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(5))
@@ -135,12 +138,14 @@ public final class RedisConnection: @unchecked Sendable {
     public init(configuration: RedisConfiguration, name: String = "redis", logger: Logger = Logger(label: "prox.redis")) {
         _ = sigpipeIgnored
         self.configuration = configuration
-        self.queue = DispatchQueue(label: "prox.redis.\(name)")
+        self.thread = NIOThreadPool(numberOfThreads: 1)
+        self.thread.start()
         self.logger = logger
     }
 
     deinit {
         if let context { redisFree(context) }
+        if !closed { thread.shutdownGracefully { _ in } }
     }
 
     /// Connects now (normally the first command does): start-up uses this to fail early
@@ -160,30 +165,35 @@ public final class RedisConnection: @unchecked Sendable {
     /// error reply to any of them throws a `.server` error (the others still ran).
     public func pipeline(_ commands: [[any RedisArgument]], timeout: Duration? = nil) async throws(RedisError) -> [RedisReply] {
         let arguments = commands.map { $0.map(\.redisBytes) }
-        let result: Result<[RedisReply], RedisError> = await withCheckedContinuation { continuation in
-            queue.async {
-                continuation.resume(returning: self.perform(arguments, timeout: timeout ?? self.configuration.commandTimeout))
-            }
+        let timeout = timeout ?? configuration.commandTimeout
+        let result: Result<[RedisReply], RedisError>
+        do {
+            result = try await thread.runIfActive { self.perform(arguments, timeout: timeout) }
+        } catch {
+            // The thread is gone: `close()` ran.
+            throw Self.closedError(configuration)
         }
         return try result.get()
     }
 
-    /// Closes the connection; later commands fail.
+    /// Closes the connection and ends its thread; later commands fail.
     public func close() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            queue.async {
-                self.closed = true
-                if let context = self.context { redisFree(context) }
-                self.context = nil
-                continuation.resume()
-            }
+        _ = try? await thread.runIfActive {
+            self.closed = true
+            if let context = self.context { redisFree(context) }
+            self.context = nil
         }
+        try? await thread.shutdownGracefully()
     }
 
-    // MARK: - On the queue
+    private static func closedError(_ configuration: RedisConfiguration) -> RedisError {
+        RedisError(.connection, "the connection to Redis at \(configuration.address) is closed")
+    }
+
+    // MARK: - On the connection's thread
 
     private func perform(_ commands: [[[UInt8]]], timeout: Duration) -> Result<[RedisReply], RedisError> {
-        if closed { return .failure(RedisError(.connection, "the connection to Redis at \(configuration.address) is closed")) }
+        if closed { return .failure(Self.closedError(configuration)) }
         let context: UnsafeMutablePointer<redisContext>
         switch connected() {
         case .success(let c): context = c
