@@ -21,8 +21,10 @@ public struct CatalogPackage: Codable, Sendable, Equatable {
 
 extension CatalogPackage {
     struct Envelope: Codable {
-        var status_code: Int?
+        var statusCode: Int?
         var result: [CatalogPackage]
+
+        enum CodingKeys: String, CodingKey { case statusCode = "status_code", result }
     }
 
     /// The packages of a catalog document (`{"status_code": 200, "result": [...]}`), those

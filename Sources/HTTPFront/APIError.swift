@@ -43,12 +43,14 @@ public struct APIError: HTTPResponseError {
             let id: String
             let kind: String
         }
-        let status_code: Int
+        let statusCode: Int
         let error: Detail
+
+        enum CodingKeys: String, CodingKey { case statusCode = "status_code", error }
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let body = Body(status_code: status.code, error: .init(message: error.message, id: id, kind: error.kind.rawValue))
+        let body = Body(statusCode: status.code, error: .init(message: error.message, id: id, kind: error.kind.rawValue))
         var headers = self.headers
         if let seconds = error.retryAfter { headers[.retryAfter] = String(seconds) }
         headers[.contentType] = "application/json; charset=utf-8"

@@ -13,7 +13,9 @@ struct BuildView: Encodable {
         let sha256: String
         let size: Int64
         let url: String
-        let file_name: String
+        let fileName: String
+
+        enum CodingKeys: String, CodingKey { case sha256, size, url, fileName = "file_name" }
     }
     /// How the build's Go toolchain was chosen (absent when the server uses one fixed toolchain).
     struct Toolchain: Encodable {
@@ -22,8 +24,10 @@ struct BuildView: Encodable {
         let source: String
         /// The highest `go`/`toolchain` line among the go.mod files, and whose it is.
         let needs: String?
-        let needed_by: String?
+        let neededBy: String?
         let reason: String
+
+        enum CodingKeys: String, CodingKey { case version, source, needs, neededBy = "needed_by", reason }
     }
     struct Links: Encodable {
         let `self`: String
@@ -40,21 +44,30 @@ struct BuildView: Encodable {
     let os: String
     let arch: String
     let arm: Int?
-    let caddy_version: String
-    let go_version: String
+    let caddyVersion: String
+    let goVersion: String
     let toolchain: Toolchain?
     let plugins: [Plugin]
     let worker: String?
     /// Hub mode: how many times an agent started the build (more than 1 after agent crashes).
     let attempts: Int?
-    let created_at: Date
-    let started_at: Date?
-    let finished_at: Date?
-    let queued_seconds: Double?
-    let build_seconds: Double?
+    let createdAt: Date
+    let startedAt: Date?
+    let finishedAt: Date?
+    let queuedSeconds: Double?
+    let buildSeconds: Double?
     let error: ProxError?
     let artifact: Artifact?
     let links: Links
+
+    enum CodingKeys: String, CodingKey {
+        case id, key, state, cached, target, os, arch, arm
+        case caddyVersion = "caddy_version", goVersion = "go_version"
+        case toolchain, plugins, worker, attempts
+        case createdAt = "created_at", startedAt = "started_at", finishedAt = "finished_at"
+        case queuedSeconds = "queued_seconds", buildSeconds = "build_seconds"
+        case error, artifact, links
+    }
 
     init(_ record: BuildRecord) {
         let build = record.build
@@ -66,26 +79,26 @@ struct BuildView: Encodable {
         os = build.platform.os
         arch = build.platform.arch
         arm = build.platform.arm
-        caddy_version = build.caddyVersion.description
-        go_version = build.settings.goVersion
+        caddyVersion = build.caddyVersion.description
+        goVersion = build.settings.goVersion
         toolchain = build.toolchain.map {
             Toolchain(
                 version: $0.version.toolchainName, source: $0.source.rawValue, needs: $0.requirement.map { "go" + $0.version.description },
-                needed_by: $0.requirement?.module, reason: $0.reason
+                neededBy: $0.requirement?.module, reason: $0.reason
             )
         }
         plugins = build.plugins.map { Plugin(path: $0.path, module: $0.module, version: $0.version.description, replacement: $0.replacement?.description) }
         worker = record.worker
         attempts = record.attempts
-        created_at = record.createdAt
-        started_at = record.startedAt
-        finished_at = record.finishedAt
-        queued_seconds = record.startedAt.map { Self.round($0.timeIntervalSince(record.createdAt)) }
-        build_seconds = record.startedAt.flatMap { start in record.finishedAt.map { Self.round($0.timeIntervalSince(start)) } }
+        createdAt = record.createdAt
+        startedAt = record.startedAt
+        finishedAt = record.finishedAt
+        queuedSeconds = record.startedAt.map { Self.round($0.timeIntervalSince(record.createdAt)) }
+        buildSeconds = record.startedAt.flatMap { start in record.finishedAt.map { Self.round($0.timeIntervalSince(start)) } }
         error = record.error
         let base = "/api/builds/\(record.id)"
         if let digest = record.digest, let size = record.size {
-            artifact = Artifact(sha256: digest, size: size, url: base + "/artifact", file_name: build.platform.downloadFileName)
+            artifact = Artifact(sha256: digest, size: size, url: base + "/artifact", fileName: build.platform.downloadFileName)
         } else {
             artifact = nil
         }
@@ -117,10 +130,10 @@ struct BuildSubmission: Decodable {
     var arm: String?
     var packages: [String]
     var version: String?
-    var caddy_version: String?
-    var job_id: String?
+    var caddyVersion: String?
+    var jobID: String?
 
-    enum CodingKeys: String, CodingKey { case os, arch, arm, packages, p, version, caddy_version, job_id }
+    enum CodingKeys: String, CodingKey { case os, arch, arm, packages, p, version, caddyVersion = "caddy_version", jobID = "job_id" }
 
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -133,7 +146,7 @@ struct BuildSubmission: Decodable {
         }
         packages = try c.decodeIfPresent([String].self, forKey: .packages) ?? c.decodeIfPresent([String].self, forKey: .p) ?? []
         version = try c.decodeIfPresent(String.self, forKey: .version)
-        caddy_version = try c.decodeIfPresent(String.self, forKey: .caddy_version)
-        job_id = try c.decodeIfPresent(String.self, forKey: .job_id)
+        caddyVersion = try c.decodeIfPresent(String.self, forKey: .caddyVersion)
+        jobID = try c.decodeIfPresent(String.self, forKey: .jobID)
     }
 }

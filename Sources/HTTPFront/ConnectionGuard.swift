@@ -117,7 +117,7 @@ struct GuardResponse {
     var body: ByteBuffer {
         let id = RequestIdentifier.make()
         let kind = status == .serviceUnavailable ? ProxError.Kind.unavailable : .invalidRequest
-        let data = (try? JSONEncoder.prox.encode(APIError.Body(status_code: Int(status.code), error: .init(message: message, id: id, kind: kind.rawValue)))) ?? Data()
+        let data = (try? JSONEncoder.prox.encode(APIError.Body(statusCode: Int(status.code), error: .init(message: message, id: id, kind: kind.rawValue)))) ?? Data()
         return ByteBuffer(bytes: data)
     }
 

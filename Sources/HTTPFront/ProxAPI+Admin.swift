@@ -19,24 +19,29 @@ extension ProxAPI {
         let digest: String
         let size: Int64
         let target: String
-        let caddy_version: String
-        let go_version: String
+        let caddyVersion: String
+        let goVersion: String
         let plugins: [String]
-        let created_at: Date
-        let last_access: Date
+        let createdAt: Date
+        let lastAccess: Date
         let hits: Int
         let pinned: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case key, digest, size, target, caddyVersion = "caddy_version", goVersion = "go_version", plugins
+            case createdAt = "created_at", lastAccess = "last_access", hits, pinned
+        }
 
         init(_ record: ArtifactRecord) {
             key = record.key.hex
             digest = record.digest
             size = record.size
             target = record.build.platform.description
-            caddy_version = record.build.caddyVersion.description
-            go_version = record.build.settings.goVersion
+            caddyVersion = record.build.caddyVersion.description
+            goVersion = record.build.settings.goVersion
             plugins = record.build.plugins.map { "\($0.module)@\($0.version)" }
-            created_at = record.createdAt
-            last_access = record.lastAccess
+            createdAt = record.createdAt
+            lastAccess = record.lastAccess
             hits = record.hits
             pinned = record.pinned
         }
@@ -65,7 +70,7 @@ extension ProxAPI {
         let limit = min(max(request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? 100, 1), 10_000)
         let (size, quota) = await cache.usage()
         let entries = try await cache.entries(limit: limit).map(CacheEntryView.init)
-        return try Self.json(Envelope(status_code: 200, result: Listing(size: size, quota: quota, entries: entries)))
+        return try Self.json(Envelope(statusCode: 200, result: Listing(size: size, quota: quota, entries: entries)))
     }
 
     func pin(_ text: String, _ pinned: Bool) async throws -> Response {
@@ -75,7 +80,7 @@ extension ProxAPI {
             let key: String
             let pinned: Bool
         }
-        return try Self.json(Envelope(status_code: 200, result: Pinned(key: key.hex, pinned: pinned)))
+        return try Self.json(Envelope(statusCode: 200, result: Pinned(key: key.hex, pinned: pinned)))
     }
 
     func removeEntry(_ text: String) async throws -> Response {
@@ -85,28 +90,30 @@ extension ProxAPI {
             let key: String
             let removed: Bool
         }
-        return try Self.json(Envelope(status_code: 200, result: Removed(key: key.hex, removed: true)))
+        return try Self.json(Envelope(statusCode: 200, result: Removed(key: key.hex, removed: true)))
     }
 
     /// `POST /api/admin/prune?max_bytes=N`: evicts least-recently-used unpinned entries
     /// until at most N bytes are cached.
     func prune(_ request: Request) async throws -> Response {
         struct Pruned: Encodable {
-            let removed_entries: Int
-            let freed_bytes: Int64
+            let removedEntries: Int
+            let freedBytes: Int64
             let size: Int64
+
+            enum CodingKeys: String, CodingKey { case removedEntries = "removed_entries", freedBytes = "freed_bytes", size }
         }
         guard let text = request.uri.queryParameters["max_bytes"], let maxBytes = Int64(String(text)), maxBytes >= 0 else {
             throw ProxError.invalid("give the size to prune to in bytes: POST /api/admin/prune?max_bytes=5000000000")
         }
         let cache = try administeredCache()
         let (entries, bytes) = try await cache.prune(toSize: maxBytes)
-        return try Self.json(Envelope(status_code: 200, result: Pruned(removed_entries: entries, freed_bytes: bytes, size: await cache.usage().size)))
+        return try Self.json(Envelope(statusCode: 200, result: Pruned(removedEntries: entries, freedBytes: bytes, size: await cache.usage().size)))
     }
 
     func cancelBuild(_ id: String) async throws -> Response {
         _ = try BuildID(validating: id)
         guard let record = try await builds.cancel(id) else { throw ProxError(.notFound, "no build with id \(id)") }
-        return try Self.json(Envelope(status_code: 200, result: BuildView(record)))
+        return try Self.json(Envelope(statusCode: 200, result: BuildView(record)))
     }
 }

@@ -87,7 +87,7 @@ extension ProxAPI {
             let sha256: String
             let size: Int64
         }
-        return try Self.json(Envelope(status_code: 201, result: Stored(key: artifact.key.hex, sha256: artifact.digest, size: artifact.size)), status: .created)
+        return try Self.json(Envelope(statusCode: 201, result: Stored(key: artifact.key.hex, sha256: artifact.digest, size: artifact.size)), status: .created)
     }
 
     func internalArtifact(_ request: Request, key: String, sendfileSlot: () async -> SendfileSlot?) async throws -> Response {

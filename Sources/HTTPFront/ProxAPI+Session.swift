@@ -19,7 +19,7 @@ extension ProxAPI {
     /// this request carries one it accepts.
     func session(_ request: Request) throws -> Response {
         let authorized = !options.access.isPrivate || options.access.accepted(request.headers, for: .api) != nil
-        return try Self.json(Envelope(status_code: 200, result: ["private": options.access.isPrivate, "authorized": authorized]))
+        return try Self.json(Envelope(statusCode: 200, result: ["private": options.access.isPrivate, "authorized": authorized]))
     }
 
     /// Takes `{"token": "..."}` (or the token in `Authorization`) and, when it is a pull or
@@ -36,13 +36,13 @@ extension ProxAPI {
             throw options.access.unauthorized("wrong token: ask this server's operator for a pull token (--pull-token)", headers: [HTTPField.Name("X-Prox-UI")!: "1"])
         }
         let value = token.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
-        var response = try Self.json(Envelope(status_code: 200, result: ["private": options.access.isPrivate, "authorized": true]))
+        var response = try Self.json(Envelope(statusCode: 200, result: ["private": options.access.isPrivate, "authorized": true]))
         response.headers[.setCookie] = "\(AccessPolicy.cookieName)=\(value); Path=/; HttpOnly; SameSite=Strict\(secureAttribute(request))"
         return response
     }
 
     func logout(_ request: Request) throws -> Response {
-        var response = try Self.json(Envelope(status_code: 200, result: ["private": options.access.isPrivate, "authorized": !options.access.isPrivate]))
+        var response = try Self.json(Envelope(statusCode: 200, result: ["private": options.access.isPrivate, "authorized": !options.access.isPrivate]))
         response.headers[.setCookie] = "\(AccessPolicy.cookieName)=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0\(secureAttribute(request))"
         return response
     }

@@ -137,12 +137,14 @@ extension ProxAPI {
         enum Kind: String, Encodable {
             case log, buildStarted = "build_started", buildFailed = "build_failed", buildSuccess = "build_success"
         }
-        let message_type: Kind
+        let messageType: Kind
         let message: String
+
+        enum CodingKeys: String, CodingKey { case messageType = "message_type", message }
     }
 
     private static func send(_ kind: BuilderMessage.Kind, _ message: String, to outbound: WebSocketOutboundWriter) async throws {
-        let data = try JSONEncoder.prox.encode(BuilderMessage(message_type: kind, message: message))
+        let data = try JSONEncoder.prox.encode(BuilderMessage(messageType: kind, message: message))
         // Long messages (a compiler error) are split into frames of the negotiated maximum size.
         try await outbound.writeTextMessage(String(decoding: data, as: UTF8.self))
     }

@@ -165,15 +165,11 @@ public struct ProxAPI: Sendable {
     // MARK: - Catalog and versions
 
     func packages() async throws -> Response {
-        struct Envelope: Encodable {
-            let status_code: Int
-            let result: [CatalogPackage]
-        }
         guard await catalog.isLoaded else {
             throw ProxError(.unavailable, "the package catalog is not available yet (--package-endpoint \(catalog.endpoint)): retry later")
         }
         let listing = await catalog.listing(downloads: await downloads.downloadCounts())
-        return try Self.json(Envelope(status_code: 200, result: listing), cacheControl: "public, max-age=60")
+        return try Self.json(Envelope(statusCode: 200, result: listing), cacheControl: "public, max-age=60")
     }
 
     func caddyVersions() async throws -> Response {
@@ -191,7 +187,7 @@ public struct ProxAPI: Sendable {
             let target: String
         }
         let targets = Platform.all.map { Target(os: $0.os, arch: $0.arch, arm: $0.arm, target: $0.description) }
-        return try json(Envelope(status_code: 200, result: targets), cacheControl: "public, max-age=3600")
+        return try json(Envelope(statusCode: 200, result: targets), cacheControl: "public, max-age=3600")
     }
 
     /// The toolchains builds may use: local, downloadable through the module proxy, and
@@ -200,24 +196,29 @@ public struct ProxAPI: Sendable {
         struct Listing: Encodable {
             let `default`: String
             let pinned: String?
-            let downloads_allowed: Bool
+            let downloadsAllowed: Bool
             let host: String
             let local: [String]
             let downloadable: [String]
             let downloaded: [String]
-            let proxy_error: String?
+            let proxyError: String?
             /// Hub mode: the live agents the offer comes from.
             let agents: [AgentView]?
+
+            enum CodingKeys: String, CodingKey {
+                case `default`, pinned, downloadsAllowed = "downloads_allowed", host, local, downloadable, downloaded
+                case proxyError = "proxy_error", agents
+            }
         }
         let offer = try await toolchains.source.offer()
         let names = { (versions: [GoVersion]) in versions.sorted(by: >).map(\.toolchainName) }
         let listing = Listing(
             default: offer.local.first?.toolchainName ?? settings.goVersion, pinned: offer.pinned?.toolchainName,
-            downloads_allowed: offer.downloadsAllowed, host: ToolchainModule.hostTarget,
+            downloadsAllowed: offer.downloadsAllowed, host: ToolchainModule.hostTarget,
             local: offer.local.map(\.toolchainName), downloadable: names(offer.downloadable), downloaded: names(await toolchains.downloaded()),
-            proxy_error: await toolchains.proxyError()?.message, agents: try await agentViews()?.filter(\.live)
+            proxyError: await toolchains.proxyError()?.message, agents: try await agentViews()?.filter(\.live)
         )
-        return try Self.json(Envelope(status_code: 200, result: listing))
+        return try Self.json(Envelope(statusCode: 200, result: listing))
     }
 
     struct AgentView: Encodable {
@@ -228,9 +229,13 @@ public struct ProxAPI: Sendable {
         let running: Int
         let go: String
         let toolchains: [String]
-        let downloads_allowed: Bool
+        let downloadsAllowed: Bool
         let downloadable: [String]
         let seen: Date
+
+        enum CodingKeys: String, CodingKey {
+            case name, live, host, slots, running, go, toolchains, downloadsAllowed = "downloads_allowed", downloadable, seen
+        }
     }
 
     func agentViews() async throws -> [AgentView]? {
@@ -238,7 +243,7 @@ public struct ProxAPI: Sendable {
         return await agents().map { agent, live in
             AgentView(
                 name: agent.name, live: live, host: agent.host, slots: agent.slots, running: agent.running, go: agent.go,
-                toolchains: agent.toolchains, downloads_allowed: agent.download, downloadable: agent.downloadable.reversed(),
+                toolchains: agent.toolchains, downloadsAllowed: agent.download, downloadable: agent.downloadable.reversed(),
                 seen: Date(timeIntervalSince1970: Double(agent.seen) / 1000)
             )
         }
@@ -246,7 +251,7 @@ public struct ProxAPI: Sendable {
 
     /// Hub mode: every agent that has advertised itself, live or not; standalone: none.
     func agentList() async throws -> Response {
-        try Self.json(Envelope(status_code: 200, result: try await agentViews() ?? []))
+        try Self.json(Envelope(statusCode: 200, result: try await agentViews() ?? []))
     }
 
     // MARK: - Builds
@@ -256,13 +261,13 @@ public struct ProxAPI: Sendable {
         let submission = try JSONDecoder().decode(BuildSubmission.self, from: Data(body.readableBytesView))
         let buildRequest = try BuildRequest(
             os: submission.os, arch: submission.arch, arm: submission.arm, packages: submission.packages,
-            version: submission.version, caddyVersion: submission.caddy_version, policy: options.policy
+            version: submission.version, caddyVersion: submission.caddyVersion, policy: options.policy
         )
         try await checkListed(buildRequest)
         let resolved = try await resolver.resolve(buildRequest, settings: settings)
-        let jobID = try submission.job_id.map(BuildID.init(validating:))
+        let jobID = try submission.jobID.map(BuildID.init(validating:))
         let record = try await builds.submit(resolved, requestedID: jobID, client: client(of: request, context: context))
-        var response = try Self.json(Envelope(status_code: 202, result: BuildView(record)), status: .accepted)
+        var response = try Self.json(Envelope(statusCode: 202, result: BuildView(record)), status: .accepted)
         response.headers[.location] = "/api/builds/\(record.id)"
         return response
     }
@@ -270,11 +275,11 @@ public struct ProxAPI: Sendable {
     func recentBuilds(_ request: Request) async throws -> Response {
         let limit = min(max(request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? 50, 1), 500)
         let records = try await builds.recent(limit: limit)
-        return try Self.json(Envelope(status_code: 200, result: records.map(BuildView.init)))
+        return try Self.json(Envelope(statusCode: 200, result: records.map(BuildView.init)))
     }
 
     func build(_ id: String) async throws -> Response {
-        try Self.json(Envelope(status_code: 200, result: BuildView(try await record(id))))
+        try Self.json(Envelope(statusCode: 200, result: BuildView(try await record(id))))
     }
 
     func artifact(_ request: Request, context: some RequestContext) async throws -> Response {
@@ -306,17 +311,21 @@ public struct ProxAPI: Sendable {
     func health() async throws -> Response {
         struct Health: Encodable {
             let status: String
-            let go_version: String
-            let catalog_loaded: Bool
+            let goVersion: String
+            let catalogLoaded: Bool
+
+            enum CodingKeys: String, CodingKey { case status, goVersion = "go_version", catalogLoaded = "catalog_loaded" }
         }
-        return try Self.json(Health(status: "ok", go_version: settings.goVersion, catalog_loaded: await catalog.isLoaded))
+        return try Self.json(Health(status: "ok", goVersion: settings.goVersion, catalogLoaded: await catalog.isLoaded))
     }
 
     // MARK: - JSON
 
     struct Envelope<Result: Encodable>: Encodable {
-        let status_code: Int
+        let statusCode: Int
         let result: Result
+
+        enum CodingKeys: String, CodingKey { case statusCode = "status_code", result }
     }
 
 
