@@ -204,13 +204,14 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         // The fast layer: the HTTP API in process, on ProxTesting's twins (no go, no
-        // sockets, no Redis).
+        // Redis, no subprocess); the server pipeline's tests bind a port of 127.0.0.1.
         .testTarget(
             name: "APITests",
             dependencies: [
                 "BuildCore", "HTTPFront", "ProxTesting", "ProxTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             ],
             swiftSettings: strictSettings
         ),

@@ -16,6 +16,7 @@ struct InProcessAPI {
     let root: String
     let runner: ScriptedRunner
     let store: MemoryArtifactStore
+    let logs: MemoryLogBus
     let builds: BuildCoordinator
     let api: ProxAPI
 
@@ -37,7 +38,7 @@ struct InProcessAPI {
         root = NSTemporaryDirectory() + "prox-api-\(UUID().uuidString.prefix(8))"
         runner = ScriptedRunner(script: script)
         store = try MemoryArtifactStore(root: root)
-        let logs = MemoryLogBus()
+        logs = MemoryLogBus()
         builds = BuildCoordinator(store: store, queue: LocalJobQueue(runner: runner, store: store, slots: 2), logs: logs, limits: limits)
         let settings = try await runner.settings()
         let inventory = ToolchainInventory(proxy: proxy, local: [GoVersion(minor: 23, patch: 5)], downloadsAllowed: false)
@@ -59,6 +60,25 @@ struct InProcessAPI {
         let router = Router(context: ProxRequestContext.self)
         api.addRoutes(to: router)
         return try await Application(router: router).test(.router, body)
+    }
+
+    /// Runs `body` against the same routes behind proxhub's own server pipeline (the
+    /// connection guard, sendfile, WebSocket upgrades) on a free port of 127.0.0.1: what
+    /// the router test cannot show (the parser's refusals, connection limits, /ws).
+    func testServer<Value>(
+        limits: ConnectionLimits = .init(), _ body: @Sendable (_ port: Int, _ client: any TestClientProtocol) async throws -> Value
+    ) async throws -> Value {
+        let router = Router(context: ProxRequestContext.self)
+        api.addRoutes(to: router)
+        api.addWebSocketRoutes(to: router)
+        let application = Application(
+            router: router,
+            server: .prox(webSocketRouter: router, limits: limits, connections: ConnectionCounter()),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "Prox")
+        )
+        return try await application.test(.live) { client in
+            try await body(try #require(client.port), client)
+        }
     }
 
     func cleanUp() {

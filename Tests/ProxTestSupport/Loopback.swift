@@ -65,6 +65,25 @@ public enum Loopback {
         public let headers: [String]
         public let body: [UInt8]
         public var text: String { String(decoding: body, as: UTF8.self) }
+
+        /// The official error shape's `status_code` and `error.message`.
+        public func errorJSON() throws -> (status: Int?, message: String) {
+            let json = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]
+            let error = json?["error"] as? [String: Any]
+            return (json?["status_code"] as? Int, error?["message"] as? String ?? "")
+        }
+    }
+
+    /// Sends `raw` on a new connection (what no HTTP client would send: malformed
+    /// requests, pipelined ones); returns the parsed reply and whether the server closed
+    /// the connection within `timeout`.
+    public static func rawExchange(port: Int, _ raw: [UInt8], timeout: Duration = .seconds(30)) async throws -> (reply: HTTPReply, closed: Bool) {
+        try await blocking {
+            let connection = try RawConnection(port: port)
+            connection.send(raw)
+            let (bytes, closed) = connection.read(timeout: timeout)
+            return (try parseHTTP(bytes, what: String(decoding: raw.prefix(40), as: UTF8.self)), closed)
+        }
     }
 
     /// A plain HTTP/1.0 GET of `path` from 127.0.0.1:`port` over a raw socket (no proxy
