@@ -1,34 +1,3 @@
-import Foundation
-
-/// A built Caddy binary in the cache: where its bytes are and exactly what made them.
-public struct ArtifactRecord: Sendable, Codable, Equatable {
-    public var key: CacheKey
-    /// SHA-256 of the file, lower-case hex.
-    public var digest: String
-    public var size: Int64
-    /// Absolute path of the file (named by its digest).
-    public var path: String
-    public var build: ResolvedBuild
-    public var createdAt: Date
-    public var lastAccess: Date
-    public var hits: Int
-    public var pinned: Bool
-
-    public init(
-        key: CacheKey, digest: String, size: Int64, path: String, build: ResolvedBuild,
-        createdAt: Date, lastAccess: Date, hits: Int = 0, pinned: Bool = false
-    ) {
-        self.key = key
-        self.digest = digest
-        self.size = size
-        self.path = path
-        self.build = build
-        self.createdAt = createdAt
-        self.lastAccess = lastAccess
-        self.hits = hits
-        self.pinned = pinned
-    }
-}
 
 /// The content-addressed artifact cache.
 ///
@@ -55,36 +24,4 @@ public protocol ArtifactStore: Sendable {
     /// Removes `file` from ``stagingDirectory`` without committing it (what a failed build
     /// left there); a file that is not there is no error.
     func discardStaged(_ file: String) async
-}
-
-/// Downloads per package path: what orders `/api/packages`. Best effort: counting never
-/// fails a download.
-public protocol DownloadCounter: Sendable {
-    /// Counts one download of each package path.
-    func recordDownload(packages: [String]) async
-
-    /// Downloads per package path, as recorded by ``recordDownload(packages:)``.
-    func downloadCounts() async -> [String: Int]
-}
-
-/// Where the last good copy of an upstream document (the package catalog) is kept, so a
-/// failing upstream changes nothing.
-public protocol DocumentStore: Sendable {
-    func loadDocument(named name: String) async -> (data: [UInt8], fetchedAt: Date)?
-    func saveDocument(named name: String, data: [UInt8]) async throws(ProxError)
-}
-
-/// What the admin API (`/api/admin/`) does to a cache: list, pin, remove, prune.
-///
-/// Contract: ``setPinned(_:_:)`` and ``remove(_:)`` return false for a key that is not
-/// cached; a pinned entry is never evicted by the quota, but ``remove(_:)`` removes it;
-/// ``prune(toSize:)`` evicts least-recently-used unpinned entries until the cache holds at
-/// most `size` bytes (or only pinned entries are left) and returns what it removed.
-public protocol CacheAdministration: Sendable {
-    func entries(limit: Int) async throws(ProxError) -> [ArtifactRecord]
-    func setPinned(_ key: CacheKey, _ pinned: Bool) async throws(ProxError) -> Bool
-    func remove(_ key: CacheKey) async throws(ProxError) -> Bool
-    func prune(toSize size: Int64) async throws(ProxError) -> (entries: Int, bytes: Int64)
-    /// Bytes in the cache now, and its quota.
-    func usage() async -> (size: Int64, quota: Int64)
 }

@@ -1,3 +1,5 @@
+
+
 /// Where builds are started, joined, watched and waited for: the seam between the HTTP
 /// API and whatever runs builds.
 ///
@@ -68,38 +70,4 @@ extension BuildService {
             throw BuildFailure(error, buildID: record.id)
         }
     }
-}
-
-/// What ``BuildService/obtain(_:requestedID:client:)`` gives: the artifact, and the build
-/// that made it or was joined (nil when the cache answered at once).
-public struct ObtainedArtifact: Sendable {
-    public let artifact: ArtifactRecord
-    public let build: BuildRecord?
-
-    public init(artifact: ArtifactRecord, build: BuildRecord?) {
-        self.artifact = artifact
-        self.build = build
-    }
-
-    /// True when no build ran for this request: a cache hit, or a cached record.
-    public var fromCache: Bool { build?.cached ?? true }
-}
-
-/// An error of ``BuildService/obtain(_:requestedID:client:)``, with the build it belongs to.
-public struct BuildFailure: Error, Sendable {
-    public let error: ProxError
-    /// The build started or joined for the request; nil when none was.
-    public let buildID: String?
-
-    public init(_ error: ProxError, buildID: String?) {
-        self.error = error
-        self.buildID = buildID
-    }
-}
-
-/// Where a build's log is read from (SSE, WebSocket): every event after `seq`, then live
-/// events; the stream ends when the build's log is finished. Nil when the build's log is
-/// unknown or has expired.
-public protocol LogSource: Sendable {
-    func subscribe(to build: String, after seq: Int) async -> AsyncStream<BuildEvent>?
 }

@@ -7,7 +7,6 @@ import HTTPFront
 import Hummingbird
 import HummingbirdWebSocket
 import Logging
-import NIOCore
 import QueueRedis
 import ServiceLifecycle
 import UnixSignals
@@ -231,40 +230,5 @@ public struct Hub: Sendable {
     /// Runs until SIGTERM/SIGINT.
     public func run() async throws {
         try await serviceGroup().run()
-    }
-}
-
-/// On SIGHUP, loads the TLS certificate and key again (after a renewal); a failure is
-/// logged and the certificate in use stays. Without TLS, SIGHUP is only logged (it never
-/// ends proxhub, so `systemctl reload` is safe on any proxhub unit).
-struct TLSReloader: Service {
-    let tls: ServerTLS?
-    let logger: Logger
-    func run() async throws {
-        let signals = await UnixSignalsSequence(trapping: .sighup)
-        await cancelWhenGracefulShutdown {
-            for await _ in signals {
-                guard let tls else {
-                    logger.notice("SIGHUP: nothing to reload (no --tls-cert)")
-                    continue
-                }
-                do throws(ProxError) {
-                    try tls.reload()
-                    logger.notice("reloaded the TLS certificate", metadata: ["cert": "\(tls.certificatePath)"])
-                } catch {
-                    logger.error("cannot reload the TLS certificate: the one in use stays", metadata: ["error": "\(error.message)"])
-                }
-            }
-        }
-    }
-}
-
-/// On graceful shutdown (it is shut down first, being last in the group), refuses new
-/// builds and cancels the running ones, so waiting requests end and the server can stop.
-struct BuildShutdown: Service {
-    let builds: any BuildService
-    func run() async throws {
-        try? await gracefulShutdown()
-        await builds.shutdown()
     }
 }

@@ -1,0 +1,25 @@
+import Foundation
+
+/// One build to run: its id (also the log's id), exact inputs and cache key.
+public struct BuildJob: Sendable, Codable, Equatable {
+    public var id: String
+    public var build: ResolvedBuild
+    public var key: CacheKey
+    public var enqueuedAt: Date
+
+    public init(id: String, build: ResolvedBuild, enqueuedAt: Date = Date()) {
+        self.id = id
+        self.build = build
+        self.key = build.cacheKey
+        self.enqueuedAt = enqueuedAt
+    }
+
+    /// The first lines of every build's log, written when it is queued (in process or on
+    /// Redis): what will be built, with which toolchain, and each plugin's exact version.
+    public var queuedEvents: [BuildEvent] {
+        [BuildEvent(step: .queued, stream: .info, text: "build \(id) queued: Caddy \(build.caddyVersion) for \(build.platform), \(build.settings.goVersion)")]
+            + build.plugins.map { plugin in
+                BuildEvent(step: .resolve, stream: .info, text: "plugin \(plugin.path) \(plugin.module)@\(plugin.version)" + (plugin.replacement.map { " => \($0)" } ?? ""))
+            }
+    }
+}
