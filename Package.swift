@@ -209,6 +209,8 @@ let package = Package(
             name: "APITests",
             dependencies: [
                 "BuildCore", "HTTPFront", "ProxTesting", "ProxTestSupport",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
@@ -217,7 +219,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ProxCommandsTests",
-            dependencies: ["ProxCommands"],
+            dependencies: ["BuildCore", "ProxCommands"],
             swiftSettings: strictSettings
         ),
         .testTarget(

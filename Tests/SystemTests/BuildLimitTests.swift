@@ -106,24 +106,6 @@ import Testing
         #expect(log.text.contains("1 CPU, disk 64 MiB"), "\(log.text.prefix(2000))")
         #expect(log.text.contains("$ go build -o caddy -p 1 "))
     }
-
-    @Test("sizes print in binary units; cgroup counters parse")
-    func formatting() {
-        #expect(BuildResources.format(3 << 30) == "3 GiB")
-        #expect(BuildResources.format(512 << 20) == "512 MiB")
-        #expect(BuildResources.format(1_500_000) == "1.4 MiB")
-        #expect(BuildResources.format(100) == "100 bytes")
-    }
-
-    @Test func resourceSettingsAreCheckedAtStart() throws {
-        let c = try HubConfiguration.resolve(flags: ["--build-memory": "2GiB", "--build-cpus": "2", "--build-disk": "0", "--build-memory-fence": "rlimit"], environment: [:])
-        #expect(c.buildResources == BuildResources(memory: 2 << 30, cpus: 2, disk: nil, fence: .rlimit))
-        #expect(try HubConfiguration.resolve(flags: [:], environment: [:]).buildResources.memory == 3 << 30)
-        for flags in [["--build-memory": "1MiB"], ["--build-memory-fence": "docker"], ["--build-cpus": "-1"], ["--build-disk": "lots"]] {
-            #expect(throws: ConfigurationError.self, "\(flags)") { try HubConfiguration.resolve(flags: flags, environment: [:]) }
-        }
-        #expect(try AgentConfiguration.resolve(flags: ["--hub-url": "http://127.0.0.1:1", "--push-token": "t", "--build-memory": "1GiB"], environment: [:]).buildResources.memory == 1 << 30)
-    }
 }
 
 /// `--go-cache-max-size` on a live proxhub with Go caches of its own: after a build both

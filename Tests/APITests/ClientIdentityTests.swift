@@ -2,7 +2,6 @@ import BuildCore
 import HTTPFront
 import HTTPTypes
 import NIOCore
-import ProxCommands
 import Testing
 
 @Suite("who a client is") struct ClientIdentityTests {
@@ -35,23 +34,5 @@ import Testing
         #expect(identifier.client(peer: v6, headers: [:]) == "ip:2001:db8:aa:bb:0:0:0:0/64")
         #expect(identifier.client(peer: stranger, headers: [:], acceptedToken: "secret-token-0123456789").hasPrefix("token:"))
         #expect(!identifier.client(peer: stranger, headers: [:], acceptedToken: "secret-token-0123456789").contains("secret"))
-    }
-
-    @Test("limit and token settings are checked at start-up")
-    func settings() throws {
-        let c = try HubConfiguration.resolve(
-            flags: ["--client-build-rate": "5/m", "--client-request-rate": "100", "--trusted-proxies": "10.0.0.0/8, ::1", "--pull-token": "aaaaaaaaaaaaaaaa,bbbbbbbbbbbbbbbb"],
-            environment: [:]
-        )
-        #expect(c.buildLimits.clientBuildRate == Rate(5, per: .seconds(60)))
-        #expect(c.clientRequestRate == Rate(100, per: .seconds(60)))
-        #expect(c.trustedProxies.count == 2)
-        #expect(c.pullTokens.count == 2)
-        #expect(try HubConfiguration.resolve(flags: ["--client-build-rate": "0"], environment: [:]).buildLimits.clientBuildRate == .unlimited)
-        let bad: [[String: String]] = [
-            ["--client-build-rate": "5/week"], ["--client-request-rate": "lots"], ["--trusted-proxies": "10.0.0.0/99"],
-            ["--pull-token": "short"], ["--admin-token": "aaaaaaaaaaaaaaaa", "--pull-token": "aaaaaaaaaaaaaaaa"],
-        ]
-        for flags in bad { #expect(throws: ConfigurationError.self, "\(flags)") { try HubConfiguration.resolve(flags: flags, environment: [:]) } }
     }
 }
