@@ -15,11 +15,11 @@ public actor BuildCoordinator: BuildService {
     public let limits: BuildLimits
     private var ledger = ClientLedger()
 
-    private var records: [String: BuildRecord] = [:]
-    private var order: [String] = []
-    private var aliases: [String: String] = [:]
-    private var inFlight: [CacheKey: String] = [:]
-    private var tasks: [String: Task<ArtifactRecord, any Error>] = [:]
+    private var records: [BuildID: BuildRecord] = [:]
+    private var order: [BuildID] = []
+    private var aliases: [BuildID: BuildID] = [:]
+    private var inFlight: [CacheKey: BuildID] = [:]
+    private var tasks: [BuildID: Task<ArtifactRecord, any Error>] = [:]
     private var accepting = true
     private var buildsStarted = 0
 
@@ -39,7 +39,7 @@ public actor BuildCoordinator: BuildService {
     /// already name a build with the same key. A new build must fit in ``limits``.
     public func submit(_ build: ResolvedBuild, requestedID: BuildID?, client: ClientID?) async throws(ProxError) -> BuildRecord {
         let key = build.cacheKey
-        if let requestedID, let existing = record(requestedID.rawValue) {
+        if let requestedID, let existing = record(requestedID) {
             guard existing.key == key else { throw .jobIDTaken(requestedID) }
             return existing
         }
@@ -47,11 +47,11 @@ public actor BuildCoordinator: BuildService {
         if let joined = join(key, as: requestedID) { return joined }
         let hit = try await store.lookup(key)
         if let joined = join(key, as: requestedID) { return joined }  // started while we looked
-        if let requestedID, let existing = record(requestedID.rawValue) {  // chosen by a concurrent request
+        if let requestedID, let existing = record(requestedID) {  // chosen by a concurrent request
             guard existing.key == key else { throw .jobIDTaken(requestedID) }
             return existing
         }
-        let id = (requestedID ?? BuildID.random()).rawValue
+        let id = requestedID ?? BuildID.random()
         let now = Date()
         if hit == nil {
             if limits.maxQueued > 0 {
@@ -99,7 +99,7 @@ public actor BuildCoordinator: BuildService {
     }
 
     /// Waits for build `id` and returns its artifact.
-    public func wait(for id: String) async throws(ProxError) -> ArtifactRecord {
+    public func wait(for id: BuildID) async throws(ProxError) -> ArtifactRecord {
         guard let record = record(id) else { throw ProxError(.notFound, "no build with id \(id)") }
         if let task = tasks[record.id] {
             do {
@@ -118,7 +118,7 @@ public actor BuildCoordinator: BuildService {
         return artifact
     }
 
-    public func record(_ id: String) -> BuildRecord? {
+    public func record(_ id: BuildID) -> BuildRecord? {
         records[aliases[id] ?? id]
     }
 
@@ -127,7 +127,7 @@ public actor BuildCoordinator: BuildService {
         order.suffix(limit).reversed().compactMap { records[$0] }
     }
 
-    public func cancel(_ id: String) async -> BuildRecord? {
+    public func cancel(_ id: BuildID) async -> BuildRecord? {
         guard let current = record(id) else { return nil }
         if let task = tasks[current.id] {
             task.cancel()
@@ -149,11 +149,11 @@ public actor BuildCoordinator: BuildService {
     /// The build in flight for `key`, with `alias` made to name it too.
     private func join(_ key: CacheKey, as alias: BuildID?) -> BuildRecord? {
         guard let running = inFlight[key], let record = records[running] else { return nil }
-        if let alias = alias?.rawValue, alias != running { aliases[alias] = running }
+        if let alias, alias != running { aliases[alias] = running }
         return record
     }
 
-    private func markStarted(_ id: String, worker: String) {
+    private func markStarted(_ id: BuildID, worker: String) {
         guard var record = records[id], record.state == .queued else { return }
         record.state = .running
         record.worker = worker
@@ -161,7 +161,7 @@ public actor BuildCoordinator: BuildService {
         records[id] = record
     }
 
-    private func complete(_ id: String, with result: Result<ArtifactRecord, any Error>) {
+    private func complete(_ id: BuildID, with result: Result<ArtifactRecord, any Error>) {
         tasks[id] = nil
         ledger.finished(id)
         guard var record = records[id] else { return }

@@ -4,9 +4,9 @@
 public struct BuildFailure: Error, Sendable {
     public let error: ProxError
     /// The build started or joined for the request; nil when none was.
-    public let buildID: String?
+    public let buildID: BuildID?
 
-    public init(_ error: ProxError, buildID: String?) {
+    public init(_ error: ProxError, buildID: BuildID?) {
         self.error = error
         self.buildID = buildID
     }

@@ -2,12 +2,12 @@ import Foundation
 
 /// One build to run: its id (also the log's id), exact inputs and cache key.
 public struct BuildJob: Sendable, Codable, Equatable {
-    public var id: String
+    public var id: BuildID
     public var build: ResolvedBuild
     public var key: CacheKey
     public var enqueuedAt: Date
 
-    public init(id: String, build: ResolvedBuild, enqueuedAt: Date = Date()) {
+    public init(id: BuildID, build: ResolvedBuild, enqueuedAt: Date = Date()) {
         self.id = id
         self.build = build
         self.key = build.cacheKey

@@ -4,7 +4,7 @@ import Foundation
 public struct BuildRecord: Sendable, Codable, Equatable {
     public enum State: String, Sendable, Codable { case queued, running, succeeded, failed, cancelled }
 
-    public var id: String
+    public var id: BuildID
     public var key: CacheKey
     public var build: ResolvedBuild
     public var state: State
@@ -23,7 +23,7 @@ public struct BuildRecord: Sendable, Codable, Equatable {
     public var attempts: Int?
 
     public init(
-        id: String, key: CacheKey, build: ResolvedBuild, state: State, cached: Bool, worker: String? = nil, createdAt: Date,
+        id: BuildID, key: CacheKey, build: ResolvedBuild, state: State, cached: Bool, worker: String? = nil, createdAt: Date,
         startedAt: Date? = nil, finishedAt: Date? = nil, error: ProxError? = nil, digest: String? = nil, size: Int64? = nil
     ) {
         self.id = id

@@ -26,14 +26,14 @@ public protocol BuildService: Sendable {
     /// Where finished artifacts are (looked in first by ``obtain(_:requestedID:client:)``).
     var store: any ArtifactStore { get }
     func submit(_ build: ResolvedBuild, requestedID: BuildID?, client: ClientID?) async throws(ProxError) -> BuildRecord
-    func wait(for id: String) async throws(ProxError) -> ArtifactRecord
-    func record(_ id: String) async throws(ProxError) -> BuildRecord?
+    func wait(for id: BuildID) async throws(ProxError) -> ArtifactRecord
+    func record(_ id: BuildID) async throws(ProxError) -> BuildRecord?
     /// The most recent builds, newest first.
     func recent(limit: Int) async throws(ProxError) -> [BuildRecord]
     /// Cancels a queued or running build (the admin API): its waiters get `.cancelled`.
     /// Returns its record as it is after that (a finished build is left as it was); nil
     /// for an unknown id.
-    func cancel(_ id: String) async throws(ProxError) -> BuildRecord?
+    func cancel(_ id: BuildID) async throws(ProxError) -> BuildRecord?
     /// Stops taking builds; in-process builds are cancelled, queued ones stay queued.
     func shutdown() async
 }

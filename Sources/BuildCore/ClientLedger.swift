@@ -11,12 +11,12 @@ public typealias ClientID = String
 public struct ClientLedger: Sendable {
     struct Entry {
         var starts: [ContinuousClock.Instant] = []
-        var active: Set<String> = []
+        var active: Set<BuildID> = []
     }
 
     public let maxClients: Int
     private var clients: [ClientID: Entry] = [:]
-    private var owners: [String: ClientID] = [:]
+    private var owners: [BuildID: ClientID] = [:]
 
     public init(maxClients: Int = 100_000) {
         self.maxClients = maxClients
@@ -40,7 +40,7 @@ public struct ClientLedger: Sendable {
     }
 
     /// Records that `client` started build `id`.
-    public mutating func started(_ client: ClientID, build id: String, limits: BuildLimits, now: ContinuousClock.Instant = .now) {
+    public mutating func started(_ client: ClientID, build id: BuildID, limits: BuildLimits, now: ContinuousClock.Instant = .now) {
         if clients[client] == nil, clients.count >= maxClients { forgetIdle(now: now, period: limits.clientBuildRate.period) }
         guard clients[client] != nil || clients.count < maxClients else { return }  // every tracked client is busy: not tracked
         clients[client, default: Entry()].starts.append(now)
@@ -49,7 +49,7 @@ public struct ClientLedger: Sendable {
     }
 
     /// Records that build `id` has ended.
-    public mutating func finished(_ id: String) {
+    public mutating func finished(_ id: BuildID) {
         guard let client = owners.removeValue(forKey: id) else { return }
         clients[client]?.active.remove(id)
     }

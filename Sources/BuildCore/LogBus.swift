@@ -8,7 +8,7 @@ import Foundation
 /// (``subscribe(to:after:)`` then returns nil).
 public protocol LogBus: LogSource {
     /// Starts a build's log. Elapsed times are measured from `start`.
-    func open(_ build: String, start: Date)
-    func append(_ event: BuildEvent, to build: String)
-    func finish(_ build: String)
+    func open(_ build: BuildID, start: Date)
+    func append(_ event: BuildEvent, to build: BuildID)
+    func finish(_ build: BuildID)
 }

@@ -4,5 +4,5 @@
 /// events; the stream ends when the build's log is finished. Nil when the build's log is
 /// unknown or has expired.
 public protocol LogSource: Sendable {
-    func subscribe(to build: String, after seq: Int) async -> AsyncStream<BuildEvent>?
+    func subscribe(to build: BuildID, after seq: Int) async -> AsyncStream<BuildEvent>?
 }

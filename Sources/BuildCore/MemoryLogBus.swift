@@ -17,8 +17,8 @@ public final class MemoryLogBus: LogBus, @unchecked Sendable {
     /// Serializes deliveries (yield, finish), so watchers get each build's lines in order
     /// and its end after its last line. onTermination never takes it.
     private let delivery = NSLock()
-    private var logs: [String: Log] = [:]
-    private var order: [String] = []
+    private var logs: [BuildID: Log] = [:]
+    private var order: [BuildID] = []
     public let retainedBuilds: Int
     public let maxLinesPerBuild: Int
 
@@ -27,7 +27,7 @@ public final class MemoryLogBus: LogBus, @unchecked Sendable {
         self.maxLinesPerBuild = maxLinesPerBuild
     }
 
-    public func open(_ build: String, start: Date) {
+    public func open(_ build: BuildID, start: Date) {
         delivery.lock()
         defer { delivery.unlock() }
         let dropped = lock.withLock { () -> [AsyncStream<BuildEvent>.Continuation] in
@@ -44,7 +44,7 @@ public final class MemoryLogBus: LogBus, @unchecked Sendable {
         dropped.forEach { $0.finish() }
     }
 
-    public func append(_ event: BuildEvent, to build: String) {
+    public func append(_ event: BuildEvent, to build: BuildID) {
         delivery.lock()
         defer { delivery.unlock() }
         let numbered = lock.withLock { () -> (BuildEvent, [AsyncStream<BuildEvent>.Continuation])? in
@@ -66,7 +66,7 @@ public final class MemoryLogBus: LogBus, @unchecked Sendable {
         subscribers.forEach { $0.yield(line) }
     }
 
-    public func finish(_ build: String) {
+    public func finish(_ build: BuildID) {
         delivery.lock()
         defer { delivery.unlock() }
         let subscribers = lock.withLock { () -> [AsyncStream<BuildEvent>.Continuation] in
@@ -80,7 +80,7 @@ public final class MemoryLogBus: LogBus, @unchecked Sendable {
         subscribers.forEach { $0.finish() }
     }
 
-    public func subscribe(to build: String, after seq: Int) -> AsyncStream<BuildEvent>? {
+    public func subscribe(to build: BuildID, after seq: Int) -> AsyncStream<BuildEvent>? {
         let id = UUID()
         return lock.withLock { () -> AsyncStream<BuildEvent>? in
             guard var log = logs[build] else { return nil }
@@ -100,13 +100,13 @@ public final class MemoryLogBus: LogBus, @unchecked Sendable {
     }
 
     /// Every event of a build so far; nil for a build whose log is unknown.
-    public func events(of build: String) -> [BuildEvent]? {
+    public func events(of build: BuildID) -> [BuildEvent]? {
         lock.withLock { logs[build]?.events }
     }
 
     /// How many live subscriptions a build's log has (for tests: watchers that go away must
     /// not leave theirs behind).
-    public func subscriberCount(of build: String) -> Int {
+    public func subscriberCount(of build: BuildID) -> Int {
         lock.withLock { logs[build]?.subscribers.count ?? 0 }
     }
 }

@@ -36,7 +36,7 @@ struct BuildView: Encodable {
         let download: String
     }
 
-    let id: String
+    let id: BuildID
     let key: String
     let state: String
     let cached: Bool

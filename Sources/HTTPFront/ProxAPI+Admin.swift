@@ -111,8 +111,8 @@ extension ProxAPI {
         return try Self.json(Envelope(statusCode: 200, result: Pruned(removedEntries: entries, freedBytes: bytes, size: await cache.usage().size)))
     }
 
-    func cancelBuild(_ id: String) async throws -> Response {
-        _ = try BuildID(validating: id)
+    func cancelBuild(_ text: String) async throws -> Response {
+        let id = try BuildID(validating: text)
         guard let record = try await builds.cancel(id) else { throw ProxError(.notFound, "no build with id \(id)") }
         return try Self.json(Envelope(statusCode: 200, result: BuildView(record)))
     }

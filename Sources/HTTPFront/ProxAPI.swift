@@ -124,11 +124,11 @@ public struct ProxAPI: Sendable {
         do {
             obtained = try await builds.obtain(resolved, requestedID: jobID, client: client)
         } catch {
-            throw APIError(error.error, id: error.buildID ?? RequestIdentifier.make())
+            throw APIError(error.error, id: error.buildID?.rawValue ?? RequestIdentifier.make())
         }
         let response = try await ArtifactResponse.make(
             obtained.artifact, request: request, fileName: resolved.platform.downloadFileName, cache: obtained.fromCache ? "hit" : "miss",
-            buildID: obtained.build?.id, verifyDigest: options.verifyOnRead, sendfileSlot: { await context.sendfileSlot() }
+            buildID: obtained.build?.id.rawValue, verifyDigest: options.verifyOnRead, sendfileSlot: { await context.sendfileSlot() }
         )
         if request.method == .get, response.status == .ok {
             await downloads.recordDownload(packages: resolved.plugins.map { $0.path })
@@ -287,21 +287,21 @@ public struct ProxAPI: Sendable {
         let artifact = try await waitForArtifact(record.id)
         return try await ArtifactResponse.make(
             artifact, request: request, fileName: record.build.platform.downloadFileName, cache: record.cached ? "hit" : "miss",
-            buildID: record.id, verifyDigest: options.verifyOnRead, sendfileSlot: { await context.sendfileSlot() }
+            buildID: record.id.rawValue, verifyDigest: options.verifyOnRead, sendfileSlot: { await context.sendfileSlot() }
         )
     }
 
     /// Waits for a build's artifact; its failure is reported with the build's id.
-    private func waitForArtifact(_ id: String) async throws(APIError) -> ArtifactRecord {
+    private func waitForArtifact(_ id: BuildID) async throws(APIError) -> ArtifactRecord {
         do {
             return try await builds.wait(for: id)
         } catch {
-            throw APIError(error, id: id)
+            throw APIError(error, id: id.rawValue)
         }
     }
 
-    func record(_ id: String) async throws -> BuildRecord {
-        _ = try BuildID(validating: id)
+    func record(_ text: String) async throws -> BuildRecord {
+        let id = try BuildID(validating: text)
         guard let record = try await builds.record(id) else { throw ProxError(.notFound, "no build with id \(id)") }
         return record
     }

@@ -12,7 +12,7 @@ final class JobLog: Sendable {
         var lines: [String] = []
         var finished = false
     }
-    private let id: String
+    private let id: BuildID
     private let agent: String
     private let client: RedisClient
     private let schema: RedisSchema
@@ -23,7 +23,7 @@ final class JobLog: Sendable {
     private let signal: AsyncStream<Void>.Continuation
     private let lostFlag = Atomic<Bool>(false)
 
-    init(id: String, agent: String, client: RedisClient, schema: RedisSchema, start: Date, logger: Logger) {
+    init(id: BuildID, agent: String, client: RedisClient, schema: RedisSchema, start: Date, logger: Logger) {
         self.id = id
         self.agent = agent
         self.client = client

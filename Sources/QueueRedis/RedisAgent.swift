@@ -52,7 +52,7 @@ public final class RedisAgent: Service, Sendable {
         var stopReason: StopReason?
     }
     private struct State {
-        var running: [String: Running] = [:]
+        var running: [BuildID: Running] = [:]
         /// The job streams read: this agent's local toolchains', and with downloads every
         /// stream a hub has queued to (``RedisSchema/streams``).
         var streams: [String] = []
@@ -178,7 +178,7 @@ public final class RedisAgent: Service, Sendable {
                     continue
                 }
                 for (stream, entry, fields) in entries {
-                    guard let id = fields["build"] else {
+                    guard let id = fields["build"].flatMap(BuildID.init(rawValue:)) else {
                         _ = try? await client.pipeline([["XACK", stream, RedisSchema.group, entry], ["XDEL", stream, entry]])
                         continue
                     }
@@ -254,7 +254,7 @@ public final class RedisAgent: Service, Sendable {
 
     // MARK: - One job
 
-    private func execute(id: String, entry: String, stream: String, fields: [String: String]) async {
+    private func execute(id: BuildID, entry: String, stream: String, fields: [String: String]) async {
         var logger = self.logger
         logger[metadataKey: "build"] = "\(id)"
         guard let text = fields["job"], let job = try? JSONDecoder.prox.decode(BuildJob.self, from: Data(text.utf8)), job.id == id,
@@ -344,7 +344,7 @@ public final class RedisAgent: Service, Sendable {
 
     /// Records the result and acknowledges the job, retrying while Redis is unreachable
     /// (the heartbeat keeps the lease meanwhile).
-    private func record(id: String, entry: String, stream: String, _ outcome: Result<(digest: String, size: Int64, origin: String), ProxError>, logger: Logger) async {
+    private func record(id: BuildID, entry: String, stream: String, _ outcome: Result<(digest: String, size: Int64, origin: String), ProxError>, logger: Logger) async {
         let now = RedisBuildService.milliseconds(Date())
         var arguments: [any RedisArgument] = [
             schema.prefix, id, options.name, "", now, RedisSchema.seconds(schema.logTTL), RedisSchema.seconds(schema.recordTTL),
@@ -382,7 +382,7 @@ public final class RedisAgent: Service, Sendable {
         logger.error("gave up recording the result: Redis unreachable; the job will be reclaimed and run again")
     }
 
-    private func handBack(id: String, entry: String, stream: String, logger: Logger) async {
+    private func handBack(id: BuildID, entry: String, stream: String, logger: Logger) async {
         let now = RedisBuildService.milliseconds(Date())
         let reply = try? await client.eval(RedisScripts.handBack, [
             schema.prefix, id, options.name, stream, RedisSchema.group, entry, now, RedisSchema.milliseconds(options.lease) * 100,
@@ -411,7 +411,7 @@ public final class RedisAgent: Service, Sendable {
             commands.append(["HSET", schema.agents, options.name, status])
             do throws(RedisError) {
                 let replies = try await client.pipeline(commands)
-                let lost = replies.dropLast().flatMap { $0.array?.compactMap(\.string) ?? [] }
+                let lost = replies.dropLast().flatMap { $0.array?.compactMap { $0.string.flatMap(BuildID.init(rawValue:)) } ?? [] }
                 let stopped = state.withLock { state -> [@Sendable () -> Void] in
                     lost.compactMap { id in
                         // A job whose start has not been recorded yet is not lost.

@@ -54,7 +54,7 @@ public actor RedisBuildService: BuildService, Service {
         guard accepting else { throw ProxError(.unavailable, "the server is shutting down: retry on another instance") }
         let key = build.cacheKey
         let hit = try await store.lookup(key)
-        let id = BuildID.random().rawValue
+        let id = BuildID.random()
         let now = Date()
         let job = BuildJob(id: id, build: build, enqueuedAt: now)
         // The submit script writes the first line as the `queued` step, the others as `resolve`.
@@ -86,13 +86,13 @@ public actor RedisBuildService: BuildService, Service {
         default:
             break
         }
-        guard let record = try await record(buildID) else {
+        guard let id = BuildID(rawValue: buildID), let record = try await record(id) else {
             throw ProxError(.internal, "build \(buildID) vanished from Redis right after it was submitted")
         }
         return record
     }
 
-    public func cancel(_ id: String) async throws(ProxError) -> BuildRecord? {
+    public func cancel(_ id: BuildID) async throws(ProxError) -> BuildRecord? {
         guard let current = try await record(id) else { return nil }
         let error = ProxError(.cancelled, "build \(current.id) was cancelled by the server's administrator")
         let arguments: [any RedisArgument] = [
@@ -105,7 +105,7 @@ public actor RedisBuildService: BuildService, Service {
     }
 
     /// A build whose record vanished while a client waited for it.
-    public static func lost(_ id: String) -> ProxError {
+    public static func lost(_ id: BuildID) -> ProxError {
         ProxError(
             .unavailable,
             "build \(id) was lost: the build queue (Redis) lost its state while the build was queued or running (restarted without persistence?): request the build again",
@@ -113,12 +113,12 @@ public actor RedisBuildService: BuildService, Service {
         )
     }
 
-    public func record(_ id: String) async throws(ProxError) -> BuildRecord? {
+    public func record(_ id: BuildID) async throws(ProxError) -> BuildRecord? {
         let client = self.client, schema = self.schema
         return try await redisCall { () throws(RedisError) in
             var replies = try await client.pipeline([["GET", schema.alias(id)], ["HGETALL", schema.build(id)]])
             if let canonical = replies[0].string {
-                replies[1] = try await client.send(["HGETALL", schema.build(canonical)])
+                replies[1] = try await client.send(["HGETALL", schema.build(BuildID(rawValue: canonical) ?? id)])
             }
             let fields = replies[1].fields
             return fields.isEmpty ? nil : try Self.record(from: fields)
@@ -128,7 +128,7 @@ public actor RedisBuildService: BuildService, Service {
     public func recent(limit: Int) async throws(ProxError) -> [BuildRecord] {
         let client = self.client, schema = self.schema
         return try await redisCall { () throws(RedisError) in
-            let ids = try await client.send(["ZREVRANGE", schema.recent, 0, max(0, limit - 1)]).array?.compactMap(\.string) ?? []
+            let ids = try await client.send(["ZREVRANGE", schema.recent, 0, max(0, limit - 1)]).array?.compactMap { $0.string.flatMap(BuildID.init(rawValue:)) } ?? []
             guard !ids.isEmpty else { return [] }
             let replies = try await client.pipeline(ids.map { ["HGETALL", schema.build($0)] })
             return replies.compactMap { reply in
@@ -140,7 +140,7 @@ public actor RedisBuildService: BuildService, Service {
 
     /// Waits until the build ends (woken by its log's end, checked at least every 2 s),
     /// riding out Redis outages up to the grace period.
-    public func wait(for id: String) async throws(ProxError) -> ArtifactRecord {
+    public func wait(for id: BuildID) async throws(ProxError) -> ArtifactRecord {
         var outageSince: ContinuousClock.Instant?
         var quickReturns = 0
         var seen = false
@@ -254,7 +254,7 @@ public actor RedisBuildService: BuildService, Service {
 
     /// A build's hash as a ``BuildRecord``.
     static func record(from fields: [String: String]) throws(RedisError) -> BuildRecord {
-        guard let id = fields["id"], let keyText = fields["key"], let key = CacheKey(hex: keyText),
+        guard let id = fields["id"].flatMap(BuildID.init(rawValue:)), let keyText = fields["key"], let key = CacheKey(hex: keyText),
             let buildJSON = fields["build"], let build = try? JSONDecoder.prox.decode(ResolvedBuild.self, from: Data(buildJSON.utf8)),
             let state = BuildRecord.State(rawValue: fields["state"] ?? ""), let created = date(fields["created"])
         else {

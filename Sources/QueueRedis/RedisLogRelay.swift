@@ -24,8 +24,8 @@ public final class RedisLogRelay: LogSource, Service, Sendable {
         var watchers: [UUID: Watcher]
     }
     private struct State {
-        var tails: [String: Tail] = [:]
-        var pending: [(build: String, id: UUID, watcher: Watcher)] = []
+        var tails: [BuildID: Tail] = [:]
+        var pending: [(build: BuildID, id: UUID, watcher: Watcher)] = []
         var cancelled: Set<UUID> = []
         var stopped = false
     }
@@ -51,7 +51,7 @@ public final class RedisLogRelay: LogSource, Service, Sendable {
     /// Every line of `build`'s log after `seq`, then live lines, ending with the log. Nil
     /// when Redis has no log for `build` (unknown or expired). `seq == Int.max` watches for
     /// the end only.
-    public func subscribe(to build: String, after seq: Int) async -> AsyncStream<BuildEvent>? {
+    public func subscribe(to build: BuildID, after seq: Int) async -> AsyncStream<BuildEvent>? {
         if case .integer(0)? = try? await client.send(["EXISTS", schema.log(build)]) { return nil }
         let (stream, continuation) = AsyncStream.makeStream(of: BuildEvent.self, bufferingPolicy: .unbounded)
         let id = UUID()
@@ -72,7 +72,7 @@ public final class RedisLogRelay: LogSource, Service, Sendable {
     }
 
     /// Returns when `build`'s log ends, or after `limit`, whichever is first.
-    public func waitForEnd(of build: String, upTo limit: Duration) async {
+    public func waitForEnd(of build: BuildID, upTo limit: Duration) async {
         guard let stream = await subscribe(to: build, after: .max) else { return }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { for await _ in stream {} }
@@ -107,7 +107,7 @@ public final class RedisLogRelay: LogSource, Service, Sendable {
                 try await admitPending()
                 let (keys, cursors) = state.withLock { state -> ([String], [String]) in
                     Self.prune(&state)
-                    let builds = state.tails.keys.sorted()
+                    let builds = state.tails.keys.sorted { $0.rawValue < $1.rawValue }
                     return (builds.map(schema.log), builds.map { state.tails[$0]!.cursor })
                 }
                 let blockMilliseconds = RedisSchema.milliseconds(block)
@@ -122,8 +122,8 @@ public final class RedisLogRelay: LogSource, Service, Sendable {
                     guard let pair = stream.array, pair.count == 2, let key = pair[0].string, let entries = pair[1].array else { continue }
                     if key == wakeKey {
                         if let last = entries.last?.array?.first?.string { wakeCursor = last }
-                    } else {
-                        deliver(entries, of: String(key.dropFirst(schema.log("").count)))
+                    } else if let build = BuildID(rawValue: String(key.dropFirst(schema.logPrefix.count))) {
+                        deliver(entries, of: build)
                     }
                 }
                 backoff.reset()
@@ -136,7 +136,7 @@ public final class RedisLogRelay: LogSource, Service, Sendable {
 
     /// Replays the log of each new watcher and adds it to the watched set.
     private func admitPending() async throws(RedisError) {
-        let pending = state.withLock { state -> [(build: String, id: UUID, watcher: Watcher)] in
+        let pending = state.withLock { state -> [(build: BuildID, id: UUID, watcher: Watcher)] in
             defer { state.pending = [] }
             return state.pending
         }
@@ -150,7 +150,7 @@ public final class RedisLogRelay: LogSource, Service, Sendable {
         }
     }
 
-    private func admit(_ build: String, id: UUID, watcher: Watcher) async throws(RedisError) {
+    private func admit(_ build: BuildID, id: UUID, watcher: Watcher) async throws(RedisError) {
         var watcher = watcher
         let entries: [RedisReply]
         if watcher.lastSeq == .max {
@@ -181,7 +181,7 @@ public final class RedisLogRelay: LogSource, Service, Sendable {
         }
     }
 
-    private func deliver(_ entries: [RedisReply], of build: String) {
+    private func deliver(_ entries: [RedisReply], of build: BuildID) {
         // Decided under the lock, yielded after it: a watcher's onTermination takes the lock
         // under its task's status lock, which a yield to that task also takes (holding the
         // lock while yielding could deadlock). Only this loop delivers, so order is kept.

@@ -1,4 +1,4 @@
-
+import BuildCore
 
 /// Prox's keys in Redis (all under one prefix, `prox:` by default) and the Lua scripts
 /// that change them. Every state change a hub or agent makes is one script, so it is
@@ -49,9 +49,11 @@ public struct RedisSchema: Sendable, Equatable {
     }
 
     public func jobs(goVersion: String) -> String { prefix + "jobs:" + goVersion }
-    public func build(_ id: String) -> String { prefix + "build:" + id }
-    public func log(_ id: String) -> String { prefix + "log:" + id }
-    public func alias(_ id: String) -> String { prefix + "alias:" + id }
+    public func build(_ id: BuildID) -> String { prefix + "build:" + id.rawValue }
+    public func log(_ id: BuildID) -> String { logPrefix + id.rawValue }
+    /// What every log stream's key starts with.
+    public var logPrefix: String { prefix + "log:" }
+    public func alias(_ id: BuildID) -> String { prefix + "alias:" + id.rawValue }
     public var active: String { prefix + "active" }
     public var recent: String { prefix + "recent" }
     public var agents: String { prefix + "agents" }

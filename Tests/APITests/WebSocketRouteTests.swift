@@ -33,16 +33,16 @@ import Testing
 
     static let body = #"{"os": "linux", "arch": "arm64", "packages": ["github.com/proxfixture/hello@v0.2.0"], "version": "v2.8.0"}"#
 
-    static func submit(_ client: any TestClientProtocol, _ body: String = body) async throws -> String {
+    static func submit(_ client: any TestClientProtocol, _ body: String = body) async throws -> BuildID {
         let accepted = try await client.execute(uri: "/api/builds", method: .post, body: ByteBuffer(string: body))
         #expect(accepted.status == .accepted, "\(accepted.text)")
-        return try #require((try accepted.json()["result"] as? [String: Any])?["id"] as? String)
+        return try BuildID(validating: try #require((try accepted.json()["result"] as? [String: Any])?["id"] as? String))
     }
 
     /// Watches `/ws?job_id=<id>` until the server closes (or a frame matches `leaveAt`:
     /// then `whileConnected` runs and the client leaves).
     static func watch(
-        port: Int, _ id: String, leaveAt: (@Sendable (Frame) -> Bool)? = nil, whileConnected: @escaping @Sendable () async -> Void = {}
+        port: Int, _ id: BuildID, leaveAt: (@Sendable (Frame) -> Bool)? = nil, whileConnected: @escaping @Sendable () async -> Void = {}
     ) async throws -> (frames: [Frame], close: WebSocketCloseFrame?) {
         let log = FrameLog()
         let close = try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/ws?job_id=\(id)", logger: Logger(label: "test.ws")) { inbound, _, _ in

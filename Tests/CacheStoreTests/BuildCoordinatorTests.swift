@@ -258,7 +258,7 @@ struct BuildCoordinatorTests {
             #expect(error?.kind == .invalidRequest, "\(bad)")
             #expect(BuildID(rawValue: bad) == nil)
         }
-        #expect(try await h.coordinator.submit(a, requestedID: BuildID(validating: String(repeating: "A", count: 64))).id.count == 64)
+        #expect(try await h.coordinator.submit(a, requestedID: BuildID(validating: String(repeating: "A", count: 64))).id.rawValue.count == 64)
         let random = BuildID.random()
         #expect(random.rawValue.count == 16 && random.rawValue.allSatisfy(\.isHexDigit) && random != BuildID.random())
     }
@@ -359,7 +359,7 @@ struct BuildCoordinatorTests {
     func history() async throws {
         let h = try await CoordinatorHarness(historyLimit: 2)
         defer { h.cleanUp() }
-        var ids: [String] = []
+        var ids: [BuildID] = []
         for n in 0..<3 {
             _ = try await h.coordinator.artifact(for: try CacheFixture.build(n))
             ids.append(try #require(await h.coordinator.recent(limit: 1).first?.id))

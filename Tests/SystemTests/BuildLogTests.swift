@@ -47,7 +47,7 @@ import Testing
         )
         #expect(submitted.status == 202, "\(submitted.text)")
         let build = try #require(try submitted.json()["result"] as? [String: Any])
-        let id = try #require(build["id"] as? String)
+        let id = try BuildID(validating: try #require(build["id"] as? String))
         #expect(submitted.header("Location") == "/api/builds/\(id)")
 
         // Join once the build is running and has logged its first steps, but is not done.
@@ -82,7 +82,7 @@ import Testing
 
         let recent = try await hub.get("/api/builds")
         let list = try #require(try recent.json()["result"] as? [[String: Any]])
-        #expect(list.first?["id"] as? String == id)
+        #expect(list.first?["id"] as? String == id.rawValue)
     }
 
     @Test func aClientChosenJobIDNamesTheBuildAndJoinsIdenticalOnes() async throws {

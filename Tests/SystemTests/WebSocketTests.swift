@@ -31,15 +31,15 @@ import Testing
     static let helloBuild = #"{"os": "linux", "arch": "arm64", "packages": ["github.com/proxfixture/hello@v0.2.0"], "version": "v2.8.0"}"#
 
     /// Starts a build and returns its id.
-    static func submit(_ hub: LiveHub, _ body: String) async throws -> String {
+    static func submit(_ hub: LiveHub, _ body: String) async throws -> BuildID {
         let submitted = try await hub.request("/api/builds", method: .POST, body: body)
         #expect(submitted.status == 202, "\(submitted.text)")
         let build = try #require(try submitted.json()["result"] as? [String: Any])
-        return try #require(build["id"] as? String)
+        return try BuildID(validating: try #require(build["id"] as? String))
     }
 
     /// Watches `/ws?job_id=<id>` until the server closes the socket.
-    static func watch(_ hub: LiveHub, _ id: String) async throws -> (frames: [Frame], close: WebSocketCloseFrame?) {
+    static func watch(_ hub: LiveHub, _ id: BuildID) async throws -> (frames: [Frame], close: WebSocketCloseFrame?) {
         let log = FrameLog()
         let close = try await WebSocketClient.connect(url: "ws://127.0.0.1:\(hub.port)/ws?job_id=\(id)", logger: Logger(label: "test.ws")) {
             inbound, _, _ in
@@ -54,7 +54,7 @@ import Testing
         return (log.all, close)
     }
 
-    static func build(_ hub: LiveHub, _ id: String) async throws -> [String: Any] {
+    static func build(_ hub: LiveHub, _ id: BuildID) async throws -> [String: Any] {
         try #require(try await hub.get("/api/builds/\(id)").json()["result"] as? [String: Any])
     }
 
