@@ -25,7 +25,7 @@ public struct ProxHubCommand: AsyncParsableCommand {
         }
         let logger = CommandStart.logger("proxhub", level: configuration.logLevel)
         CommandStart.raiseOpenFileLimit(logger: logger)
-        let hub = try await CommandStart.make(logger) { try await Hub.make(configuration: configuration, logger: logger) }
+        let hub = try await CommandStart.make(logger) { try await ProxhubApp.make(configuration: configuration, logger: logger) }
         try await hub.run()
     }
 }

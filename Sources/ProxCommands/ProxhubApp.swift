@@ -11,9 +11,11 @@ import QueueRedis
 import ServiceLifecycle
 import UnixSignals
 
-/// A standalone hub: the API, the artifact cache and in-process builds, wired together.
-/// `proxhub` runs one; tests build one with a test configuration.
-public struct Hub: Sendable {
+/// What `proxhub` runs, in either mode: the HTTP API, the artifact cache and a build
+/// service, wired together: standalone, builds run in this process with the go command;
+/// in hub mode (`--hub`), they are queued on Redis for `proxagent`s. Tests build one with
+/// a test configuration (SystemTests' `LiveHub`).
+public struct ProxhubApp: Sendable {
     public let configuration: HubConfiguration
     public let store: ArtifactCache
     public let builds: any BuildService
@@ -33,7 +35,7 @@ public struct Hub: Sendable {
     /// standalone (builds in this process with the Go toolchain) or hub (builds queued on
     /// Redis for agents). `goCacheRoot` overrides where GOMODCACHE and GOCACHE live
     /// (default: `<data>/go`).
-    public static func make(configuration: HubConfiguration, logger: Logger, goCacheRoot: String? = nil) async throws -> Hub {
+    public static func make(configuration: HubConfiguration, logger: Logger, goCacheRoot: String? = nil) async throws -> ProxhubApp {
         let root = URL(fileURLWithPath: configuration.dataDirectory).standardizedFileURL.path
         let tls = try configuration.tlsCertificate.map { certificate throws(ProxError) in
             try ServerTLS(certificate: certificate, key: configuration.tlsKey ?? "")
@@ -131,7 +133,7 @@ public struct Hub: Sendable {
                 "goproxy": "\(configuration.goproxy)", "cacheRepairs": "\(recovery)",
             ]
         )
-        return Hub(
+        return ProxhubApp(
             configuration: configuration, store: store, builds: builds, runner: configuration.hub ? nil : runner, catalog: catalog, api: api,
             logger: logger, services: services, tls: tls
         )

@@ -15,7 +15,7 @@ import ServiceLifecycle
 /// A real proxhub (the same wiring `proxhub` runs) on a free loopback port, building from
 /// the fixture module proxy with a real Go toolchain.
 struct LiveHub: HubClient {
-    let hub: Hub
+    let hub: ProxhubApp
     let port: Int
     let dataDirectory: String
     private let group: ServiceGroup
@@ -40,7 +40,7 @@ struct LiveHub: HubClient {
         configure(&configuration)
         var logger = Logger(label: "test.proxhub")
         logger.logLevel = .warning
-        let hub = try await Hub.make(configuration: configuration, logger: logger, goCacheRoot: goCacheRoot)
+        let hub = try await ProxhubApp.make(configuration: configuration, logger: logger, goCacheRoot: goCacheRoot)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let group = hub.serviceGroup(onServerRunning: { continuation.yield($0) })
         let task = Task { try await group.run() }
