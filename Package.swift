@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "BuildCore", targets: ["BuildCore"]),
         .library(name: "CacheStore", targets: ["CacheStore"]),
         .library(name: "FileIO", targets: ["FileIO"]),
+        .library(name: "Provenance", targets: ["Provenance"]),
         .library(name: "GoProxyClient", targets: ["GoProxyClient"]),
         .library(name: "GoToolchain", targets: ["GoToolchain"]),
         .library(name: "HTTPFront", targets: ["HTTPFront"]),
@@ -110,6 +111,19 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Signed provenance: the hub's signing key file, and the Attestor that reads each
+        // new binary (digest, BLAKE2b, Go build information), signs its in-toto statement
+        // (DSSE) and the binary (minisign), and keeps both beside the artifact.
+        .target(
+            name: "Provenance",
+            dependencies: [
+                "BuildCore", "FileIO",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // The Caddy-compatible HTTP API, live logs and the web UI.
         .target(
             name: "HTTPFront",
@@ -139,7 +153,7 @@ let package = Package(
         .target(
             name: "ProxCommands",
             dependencies: [
-                "BuildCore", "CacheStore", "FileIO", "GoProxyClient", "GoToolchain", "HTTPFront", "QueueRedis",
+                "BuildCore", "CacheStore", "FileIO", "GoProxyClient", "GoToolchain", "HTTPFront", "Provenance", "QueueRedis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -208,8 +222,9 @@ let package = Package(
         .testTarget(
             name: "APITests",
             dependencies: [
-                "BuildCore", "HTTPFront", "ProxTesting", "ProxTestSupport",
+                "BuildCore", "HTTPFront", "Provenance", "ProxTesting", "ProxTestSupport",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

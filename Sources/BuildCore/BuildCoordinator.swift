@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Single-flight build coordination: one build per cache key at a time, shared by every
 /// request that needs it.
@@ -13,6 +14,8 @@ public actor BuildCoordinator: BuildService {
     public let logs: any LogBus
     public let historyLimit: Int
     public let limits: BuildLimits
+    /// Signs each new artifact's provenance before its build is reported done.
+    public let attestor: (any Attestor)?
     private var ledger = ClientLedger()
 
     private var records: [BuildID: BuildRecord] = [:]
@@ -23,8 +26,12 @@ public actor BuildCoordinator: BuildService {
     private var accepting = true
     private var buildsStarted = 0
 
-    public init(store: any ArtifactStore, queue: any JobQueue, logs: any LogBus, historyLimit: Int = 500, limits: BuildLimits = .unlimited) {
+    public init(
+        store: any ArtifactStore, queue: any JobQueue, logs: any LogBus, historyLimit: Int = 500, limits: BuildLimits = .unlimited,
+        attestor: (any Attestor)? = nil
+    ) {
         self.limits = limits
+        self.attestor = attestor
         self.store = store
         self.queue = queue
         self.logs = logs
@@ -82,15 +89,24 @@ public actor BuildCoordinator: BuildService {
         for event in job.queuedEvents { logs.append(event, to: id) }
         let queue = self.queue
         let logs = self.logs
+        // Who started it, known here at once: `markStarted` runs later, and a quick build may
+        // complete first.
+        let startedBy = Mutex<(worker: String, at: Date)?>(nil)
         tasks[id] = Task {
             do {
                 let artifact = try await queue.run(
                     job, events: { logs.append($0, to: id) },
-                    started: { worker in Task { await self.markStarted(id, worker: worker) } }
+                    started: { worker in
+                        startedBy.withLock { $0 = (worker, Date()) }
+                        Task { await self.markStarted(id, worker: worker) }
+                    }
                 )
+                self.noteStart(id, startedBy.withLock { $0 })
+                await self.attest(artifact, build: id)
                 self.complete(id, with: .success(artifact))
                 return artifact
             } catch {
+                self.noteStart(id, startedBy.withLock { $0 })
                 self.complete(id, with: .failure(error))
                 throw error
             }
@@ -153,12 +169,33 @@ public actor BuildCoordinator: BuildService {
         return record
     }
 
+    /// Records who started the build and when, if `markStarted` has not yet.
+    private func noteStart(_ id: BuildID, _ start: (worker: String, at: Date)?) {
+        guard let start, var record = records[id], record.worker == nil else { return }
+        record.worker = start.worker
+        record.startedAt = record.startedAt ?? start.at
+        records[id] = record
+    }
+
     private func markStarted(_ id: BuildID, worker: String) {
         guard var record = records[id], record.state == .queued else { return }
         record.state = .running
         record.worker = worker
         record.startedAt = Date()
         records[id] = record
+    }
+
+    /// Signs the new artifact's provenance. A failure is logged with the build and does not
+    /// fail it: the binary is good, and its provenance is made again when first asked for.
+    private func attest(_ artifact: ArtifactRecord, build id: BuildID) async {
+        guard let attestor else { return }
+        let run = ProvenanceStatement.Run(buildID: id, builder: nil, startedOn: records[id]?.startedAt, finishedOn: Date())
+        do {
+            let signed = try await attestor.attest(artifact, run: run)
+            logs.append(BuildEvent(step: .commit, stream: .info, text: "provenance signed with key \(signed.keyID)"), to: id)
+        } catch {
+            logs.append(BuildEvent(step: .commit, stream: .stderr, text: "the provenance could not be signed: \(error.message)"), to: id)
+        }
     }
 
     private func complete(_ id: BuildID, with result: Result<ArtifactRecord, any Error>) {

@@ -94,16 +94,14 @@ public struct ProvenanceStatement: Codable, Sendable, Equatable {
     /// Who built it and when.
     public struct Run: Sendable, Equatable {
         public var buildID: BuildID?
-        /// The hub's or agent's name.
-        public var builder: String
-        public var proxVersion: String
+        /// The agent that built it; nil for the hub itself (standalone) or unknown.
+        public var builder: String?
         public var startedOn: Date?
         public var finishedOn: Date?
 
-        public init(buildID: BuildID?, builder: String, proxVersion: String, startedOn: Date?, finishedOn: Date?) {
+        public init(buildID: BuildID?, builder: String?, startedOn: Date?, finishedOn: Date?) {
             self.buildID = buildID
             self.builder = builder
-            self.proxVersion = proxVersion
             self.startedOn = startedOn
             self.finishedOn = finishedOn
         }
@@ -113,7 +111,8 @@ public struct ProvenanceStatement: Codable, Sendable, Equatable {
     /// the build list, toolchain and settings read from the binary itself. Throws
     /// `.invalidArtifact` when the binary's build information contradicts the build it is
     /// stored for (another toolchain or Caddy version: not this request's binary).
-    public init(artifact: ArtifactRecord, info: GoBuildInfo, run: Run, downloadURL: String) throws(ProxError) {
+    /// `builder` names the build host: the agent, or this hub.
+    public init(artifact: ArtifactRecord, info: GoBuildInfo, run: Run, builder: String) throws(ProxError) {
         let build = artifact.build
         guard info.goVersion == build.settings.goVersion || build.settings.goVersion.isEmpty else {
             throw ProxError(
@@ -151,7 +150,7 @@ public struct ProvenanceStatement: Codable, Sendable, Equatable {
                     plugins: build.plugins.map {
                         .init(package: $0.path, module: $0.module, version: $0.version.description, replacement: $0.replacement?.description)
                     },
-                    download: downloadURL
+                    download: build.downloadPath
                 ),
                 internalParameters: InternalParameters(
                     goVersion: info.goVersion, toolchainSource: build.toolchain?.source.rawValue, toolchainReason: build.toolchain?.reason,
@@ -161,7 +160,7 @@ public struct ProvenanceStatement: Codable, Sendable, Equatable {
                 resolvedDependencies: dependencies
             ),
             runDetails: RunDetails(
-                builder: Builder(id: "urn:prox:builder:\(run.builder)", version: ["prox": run.proxVersion]),
+                builder: Builder(id: "urn:prox:builder:\(builder)", version: ["prox": ProxVersion.current]),
                 metadata: Metadata(invocationId: run.buildID?.rawValue, startedOn: run.startedOn, finishedOn: run.finishedOn)
             )
         )

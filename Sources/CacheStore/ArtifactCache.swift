@@ -65,6 +65,8 @@ public actor ArtifactCache: ArtifactStore, CacheAdministration, Service {
     public nonisolated let downloads: SQLiteDownloadCounter
     /// The last good copies of upstream documents, in the same database.
     public nonisolated let documents: SQLiteDocumentStore
+    /// Each artifact's signed provenance, in the same database, removed with the artifact.
+    public nonisolated let attestations: SQLiteAttestationStore
     private let logger: Logger
     private var evictions = 0
     /// Hits not yet written to the index: key -> (last access, hits to add). Written in one
@@ -94,6 +96,7 @@ public actor ArtifactCache: ArtifactStore, CacheAdministration, Service {
         }
         downloads = SQLiteDownloadCounter(db: db, logger: logger)
         documents = SQLiteDocumentStore(db: db)
+        attestations = SQLiteAttestationStore(db: db)
         try await recover()
         if totalSize > configuration.maxSize { try await evict(toFit: 0) }  // the quota was lowered
     }

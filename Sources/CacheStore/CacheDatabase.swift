@@ -4,7 +4,7 @@ import GRDB
 import Logging
 
 /// The cache's SQLite file (`<root>/index.sqlite`, WAL mode): the artifact index, download
-/// counts and saved documents, each owned by its own type, share it.
+/// counts, saved documents and signed provenance, each owned by its own type, share it.
 enum CacheDatabase {
     static func open(path: String) throws -> DatabasePool {
         var config = GRDB.Configuration()
@@ -52,6 +52,18 @@ enum CacheDatabase {
                 sql: """
                     DROP INDEX artifact_digest;
                     CREATE INDEX artifact_digest_size ON artifact (digest, size);
+                    """
+            )
+        }
+        // Signed provenance, one per artifact, deleted with it.
+        migrator.registerMigration("v3") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE attestation (
+                        key TEXT PRIMARY KEY NOT NULL REFERENCES artifact (key) ON DELETE CASCADE,
+                        data BLOB NOT NULL,
+                        signed_at REAL NOT NULL
+                    ) WITHOUT ROWID;
                     """
             )
         }

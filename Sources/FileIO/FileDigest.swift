@@ -3,12 +3,6 @@ import Crypto
 import Foundation
 import NIOPosix
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// SHA-256 of files, read in large chunks on NIO's blocking thread pool.
 public enum FileDigest {
     /// Hashes the file at `path` and, when `sync` is true, fsyncs it. Returns the lower-case
@@ -24,27 +18,12 @@ public enum FileDigest {
     }
 
     static func hashBlocking(path: String, sync: Bool) -> Result<(String, Int64), ProxError> {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return .failure(ProxError.posix(errno, while: "opening an artifact to hash it")) }
-        defer { close(fd) }
         var hasher = SHA256()
-        var total: Int64 = 0
-        let chunk = 1 << 20
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 16)
-        defer { buffer.deallocate() }
-        while true {
-            let n = read(fd, buffer.baseAddress, chunk)
-            if n < 0 {
-                if errno == EINTR { continue }
-                return .failure(ProxError.posix(errno, while: "reading an artifact to hash it"))
-            }
-            if n == 0 { break }
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-            total += Int64(n)
+        do throws(ProxError) {
+            let total = try FileScan.blocking(path: path, what: "an artifact", sync: sync) { chunk, _ in hasher.update(bufferPointer: chunk) }
+            return .success((hasher.finalize().hexString, total))
+        } catch {
+            return .failure(error)
         }
-        if sync, fsync(fd) != 0 {
-            return .failure(ProxError.posix(errno, while: "writing an artifact to disk (fsync)"))
-        }
-        return .success((hasher.finalize().hexString, total))
     }
 }

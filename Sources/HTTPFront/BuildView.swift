@@ -102,22 +102,7 @@ struct BuildView: Encodable {
         } else {
             artifact = nil
         }
-        links = Links(self: base, logs: base + "/logs", artifact: base + "/artifact", download: Self.downloadURL(for: build))
-    }
-
-    /// `/api/download?...` with every version exact: the same binary, from any client.
-    static func downloadURL(for build: ResolvedBuild) -> String {
-        var items = [("os", build.platform.os), ("arch", build.platform.arch)]
-        if let arm = build.platform.arm { items.append(("arm", String(arm))) }
-        items += build.plugins.map { ("p", "\($0.path)@\($0.version)" + ($0.replacement.map { "=\($0)" } ?? "")) }
-        items.append(("version", build.caddyVersion.description))
-        return "/api/download?" + items.map { "\($0)=\(percentEncode($1))" }.joined(separator: "&")
-    }
-
-    static func percentEncode(_ s: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
+        links = Links(self: base, logs: base + "/logs", artifact: base + "/artifact", download: build.downloadPath)
     }
 
     static func round(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }

@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import NIOCore
 import NIOPosix
 
@@ -26,7 +27,7 @@ extension ProxAPI {
 
     func addInternalRoutes<Context: RequestContext>(to router: Router<Context>) {
         router.put("/api/internal/builds/{id}/artifact") { request, context in
-            try await self.receiveArtifact(request, id: context.parameters.require("id"))
+            try await self.receiveArtifact(request, id: context.parameters.require("id"), logger: context.logger)
         }
         router.get("/api/internal/artifacts/{key}") { request, context in
             try await self.internalArtifact(request, key: context.parameters.require("key"), sendfileSlot: { await context.sendfileSlot() })
@@ -49,7 +50,7 @@ extension ProxAPI {
         }
     }
 
-    func receiveArtifact(_ request: Request, id: String) async throws -> Response {
+    func receiveArtifact(_ request: Request, id: String, logger: Logger) async throws -> Response {
         try authorize(request)
         let record = try await record(id)
         guard let declared = request.headers[Self.sha256Header]?.lowercased(), CacheKey(hex: declared) != nil else {
@@ -82,6 +83,17 @@ extension ProxAPI {
         }
         committed = true  // commit owns the file from here, on success and failure
         let artifact = try await store.commit(key: record.key, build: record.build, file: path, expectedDigest: declared)
+        // The hub signs what the agent pushed: the digest was checked above, the build list
+        // is read from the binary itself. A failure does not refuse the artifact (it is made
+        // again when first asked for).
+        if let attestor {
+            let run = ProvenanceStatement.Run(buildID: record.id, builder: record.worker, startedOn: record.startedAt, finishedOn: Date())
+            do {
+                _ = try await attestor.attest(artifact, run: run)
+            } catch {
+                logger.error("cannot sign the provenance of a pushed artifact", metadata: ["build": "\(record.id)", "error": "\(error.message)"])
+            }
+        }
         struct Stored: Encodable {
             let key: String
             let sha256: String

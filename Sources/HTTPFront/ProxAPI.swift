@@ -59,12 +59,15 @@ public struct ProxAPI: Sendable {
     public let requestLimiter: (any RequestRateLimiter)?
     /// The cache as the admin API changes it; nil: no admin API for the cache.
     public let cacheAdmin: (any CacheAdministration)?
+    /// Signs new artifacts and serves their provenance; nil: none is served.
+    public let attestor: (any Attestor)?
 
     public init(
         builds: any BuildService, resolver: VersionResolver, settings: BuildSettings, catalog: PackageCatalog,
         store: any ArtifactStore, downloads: any DownloadCounter, logs: any LogSource, toolchains: ToolchainStatus, options: Options,
-        requestLimiter: (any RequestRateLimiter)? = nil, cacheAdmin: (any CacheAdministration)? = nil
+        requestLimiter: (any RequestRateLimiter)? = nil, cacheAdmin: (any CacheAdministration)? = nil, attestor: (any Attestor)? = nil
     ) {
+        self.attestor = attestor
         self.requestLimiter = requestLimiter
         self.cacheAdmin = cacheAdmin
         self.toolchains = toolchains
@@ -99,6 +102,7 @@ public struct ProxAPI: Sendable {
         addInternalRoutes(to: router)
         addAdminRoutes(to: router)
         addSessionRoutes(to: router)
+        addProvenanceRoutes(to: router)
     }
 
     /// Who sent `request`, for the per-client build limits.
@@ -126,10 +130,11 @@ public struct ProxAPI: Sendable {
         } catch {
             throw APIError(error.error, id: error.buildID?.rawValue ?? RequestIdentifier.make())
         }
-        let response = try await ArtifactResponse.make(
+        var response = try await ArtifactResponse.make(
             obtained.artifact, request: request, fileName: resolved.platform.downloadFileName, cache: obtained.fromCache ? "hit" : "miss",
             buildID: obtained.build?.id.rawValue, verifyDigest: options.verifyOnRead, sendfileSlot: { await context.sendfileSlot() }
         )
+        response.headers[Self.linkHeader] = provenanceLinks(obtained.artifact.key)
         if request.method == .get, response.status == .ok {
             await downloads.recordDownload(packages: resolved.plugins.map { $0.path })
         }
@@ -285,10 +290,12 @@ public struct ProxAPI: Sendable {
     func artifact(_ request: Request, context: some RequestContext) async throws -> Response {
         let record = try await record(try context.parameters.require("id"))
         let artifact = try await waitForArtifact(record.id)
-        return try await ArtifactResponse.make(
+        var response = try await ArtifactResponse.make(
             artifact, request: request, fileName: record.build.platform.downloadFileName, cache: record.cached ? "hit" : "miss",
             buildID: record.id.rawValue, verifyDigest: options.verifyOnRead, sendfileSlot: { await context.sendfileSlot() }
         )
+        response.headers[Self.linkHeader] = provenanceLinks(artifact.key)
+        return response
     }
 
     /// Waits for a build's artifact; its failure is reported with the build's id.

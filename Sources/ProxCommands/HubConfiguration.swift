@@ -54,6 +54,11 @@ public struct HubConfiguration: Sendable, Equatable {
     /// HTTPS: the certificate chain and private key, PEM (`--tls-cert`, `--tls-key`).
     public var tlsCertificate: String?
     public var tlsKey: String?
+    /// The Ed25519 key provenance and binaries are signed with (`--signing-key`); nil:
+    /// `<data>/signing-key.pem`, made on first start.
+    public var signingKey: String?
+    /// Public keys of earlier signing keys, still published (`--signing-public-key`).
+    public var retiredSigningKeys: [String] = []
     /// Memory, CPUs and disk of each build (standalone).
     public var buildResources = ResourceSettings.defaults
     /// The bound of GOCACHE and of GOMODCACHE, each; nil: none.
@@ -139,6 +144,13 @@ public struct HubConfiguration: Sendable, Equatable {
         },
         Setting(flag: "--tls-cert", env: "PB_TLS_CERT") { c, v throws(ConfigurationError) in c.tlsCertificate = v },
         Setting(flag: "--tls-key", env: "PB_TLS_KEY") { c, v throws(ConfigurationError) in c.tlsKey = v },
+        Setting(flag: "--signing-key", env: "PB_SIGNING_KEY") { c, v throws(ConfigurationError) in
+            guard !v.isEmpty else { throw ConfigurationError("--signing-key/PB_SIGNING_KEY is empty: give the key file's path") }
+            c.signingKey = v
+        },
+        Setting(flag: "--signing-public-key", env: "PB_SIGNING_PUBLIC_KEY", form: .repeated) { c, v throws(ConfigurationError) in
+            c.retiredSigningKeys = try SettingValue.paths(v, "--signing-public-key", "PB_SIGNING_PUBLIC_KEY")
+        },
         Setting(flag: "--admin-token", env: "PB_ADMIN_TOKEN") { c, v throws(ConfigurationError) in
             guard let token = try SettingValue.tokens(v, "--admin-token", "PB_ADMIN_TOKEN").first, !v.contains(",") else {
                 throw ConfigurationError("--admin-token/PB_ADMIN_TOKEN: give one token")

@@ -217,5 +217,15 @@ extension HubConfiguration {
             help: #"The private key of --tls-cert, PEM."#,
             details: #"The private key of `--tls-cert`, PEM, without a passphrase. Read with the certificate, at start and on SIGHUP."#
         ),
+        SettingDoc(
+            "--signing-key", default: #"`<--binary-path>/signing-key.pem`, made on first start"#,
+            help: #"The Ed25519 key provenance and binaries are signed with (PKCS#8 PEM, mode 0600)."#,
+            details: #"The Ed25519 private key every artifact's provenance (a DSSE envelope) and minisign signature are made with, PKCS#8 PEM (`openssl genpkey -algorithm ed25519` makes one). When the file does not exist it is made, mode 0600. A key that group or others may read, or a file that is not an Ed25519 key, stops proxhub at start (exit status 1). Only hubs hold it: agents push, the hub checks the digest and signs. Hubs sharing one cache bucket should share the key. Its public key is at `GET /api/signing-key` (see [docs/verifying.md](docs/verifying.md))."#
+        ),
+        SettingDoc(
+            "--signing-public-key", default: #"none"#,
+            help: #"The public key of an earlier signing key, still published (repeatable)."#,
+            details: #"After a key rotation: the public key of an earlier `--signing-key` (PEM, or minisign's public key file), repeatable or comma-separated in the variable. It is published at `/api/signing-key` beside the current one, so what it signed stays verifiable; nothing new is signed with it."#
+        ),
     ]
 }

@@ -7,6 +7,7 @@ import HTTPFront
 import Hummingbird
 import HummingbirdWebSocket
 import Logging
+import Provenance
 import QueueRedis
 import ServiceLifecycle
 import UnixSignals
@@ -23,6 +24,8 @@ public struct ProxhubApp: Sendable {
     public let runner: GoToolchainRunner?
     public let catalog: PackageCatalog
     public let api: ProxAPI
+    /// Signs each new artifact's provenance; holds the signing key.
+    public let signer: ProvenanceSigner
     public let logger: Logger
     /// Services of the mode (hub mode: the log relay and the marker keeper).
     let services: [any Service]
@@ -60,6 +63,7 @@ public struct ProxhubApp: Sendable {
             configuration: .init(root: root + "/cache", maxSize: configuration.cacheMaxSize, hitWriteInterval: configuration.cacheHitWriteInterval),
             logger: logger
         )
+        let signer = try Self.signer(configuration, root: root, store: store, logger: logger)
         let proxy = try ModuleProxy(goproxy: configuration.goproxy)
         let settings: BuildSettings
         let builds: any BuildService
@@ -104,7 +108,7 @@ public struct ProxhubApp: Sendable {
             toolchains = ToolchainStatus(source: inventory, downloaded: { runner.downloadedToolchains() }, proxyError: { await inventory.lastError })
             let memoryLogs = MemoryLogBus()
             let queue = LocalJobQueue(runner: runner, store: store, slots: configuration.simultaneousJobs)
-            builds = BuildCoordinator(store: store, queue: queue, logs: memoryLogs, limits: configuration.buildLimits)
+            builds = BuildCoordinator(store: store, queue: queue, logs: memoryLogs, limits: configuration.buildLimits, attestor: signer)
             logs = memoryLogs
             requestLimiter = MemoryRateLimiter(rate: configuration.clientRequestRate)
         }
@@ -122,7 +126,7 @@ public struct ProxhubApp: Sendable {
                 access: AccessPolicy(pullTokens: configuration.pullTokens, adminToken: configuration.adminToken),
                 clients: ClientIdentifier(trustedProxies: configuration.trustedProxies), servesTLS: tls != nil
             ),
-            requestLimiter: configuration.clientRequestRate.isLimited ? requestLimiter : nil, cacheAdmin: store
+            requestLimiter: configuration.clientRequestRate.isLimited ? requestLimiter : nil, cacheAdmin: store, attestor: signer
         )
         let recovery = await store.recovery
         logger.info(
@@ -135,8 +139,21 @@ public struct ProxhubApp: Sendable {
         )
         return ProxhubApp(
             configuration: configuration, store: store, builds: builds, runner: configuration.hub ? nil : runner, catalog: catalog, api: api,
-            logger: logger, services: services, tls: tls
+            signer: signer, logger: logger, services: services, tls: tls
         )
+    }
+
+    /// The signer, with the key of `--signing-key` (made on first start) and the published
+    /// public keys of earlier ones.
+    static func signer(_ configuration: HubConfiguration, root: String, store: ArtifactCache, logger: Logger) throws -> ProvenanceSigner {
+        let path = configuration.signingKey ?? root + "/signing-key.pem"
+        do throws(ProxError) {
+            let key = try SigningKeyFile.loadOrCreate(at: path, logger: logger)
+            let retired = try SigningKeyFile.publicKeys(at: configuration.retiredSigningKeys)
+            return ProvenanceSigner(key: key, retired: retired, store: store.attestations, hubName: ProcessInfo.processInfo.hostName, logger: logger)
+        } catch {
+            throw ConfigurationError("--signing-key: \(error.message)")
+        }
     }
 
     /// Standalone: the local toolchains (each `--go`, asked for its version: a command that

@@ -25,6 +25,15 @@ enum SettingValue {
         return list
     }
 
+    /// Files given several times (or comma-separated in the variable), none empty.
+    static func paths(_ v: String, _ flag: String, _ env: String) throws(ConfigurationError) -> [String] {
+        let list = v.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard !list.contains(where: \.isEmpty) else {
+            throw ConfigurationError("\(flag)/\(env): \(v.debugDescription) has an empty entry: give files separated by commas")
+        }
+        return list
+    }
+
     /// A rate: `30/h`, `600/m`, `10/s` (also `min`, `hour`, `sec`); a bare number counts per
     /// `period`; `0` or `off` is no limit.
     static func rate(_ v: String, per period: Duration, _ flag: String, _ env: String) throws(ConfigurationError) -> Rate {

@@ -2,16 +2,18 @@ import BuildCore
 import Crypto
 import Foundation
 
-/// An ``ArtifactStore``, ``DocumentStore``, ``DownloadCounter`` and ``CacheAdministration`` with its index in memory and its files in a
-/// directory of its own (the HTTP layer serves artifacts from files), without quota.
+/// An ``ArtifactStore``, ``DocumentStore``, ``DownloadCounter``, ``AttestationStore`` and
+/// ``CacheAdministration`` with its index in memory and its files in a directory of its own
+/// (the HTTP layer serves artifacts from files), without quota.
 /// It keeps the store's contract: a commit hashes the staged file, checks the expected
 /// digest and moves the file in; a second commit of a key returns the first.
-public actor MemoryArtifactStore: ArtifactStore, DocumentStore, DownloadCounter, CacheAdministration {
+public actor MemoryArtifactStore: ArtifactStore, DocumentStore, DownloadCounter, AttestationStore, CacheAdministration {
     public nonisolated let root: String
     public nonisolated let stagingDirectory: String
     private var records: [CacheKey: ArtifactRecord] = [:]
     private var downloads: [String: Int] = [:]
     private var documents: [String: (data: [UInt8], fetchedAt: Date)] = [:]
+    private var attestations: [CacheKey: SignedProvenance] = [:]
     public private(set) var commits = 0
 
     /// Files go under `root` (created), which the caller removes.
@@ -69,6 +71,13 @@ public actor MemoryArtifactStore: ArtifactStore, DocumentStore, DownloadCounter,
         documents[name] = (data, Date())
     }
 
+    public func attestation(for key: CacheKey) async throws(ProxError) -> SignedProvenance? { attestations[key] }
+
+    public func saveAttestation(_ attestation: SignedProvenance, for key: CacheKey) async throws(ProxError) {
+        guard records[key] != nil else { throw ProxError(.notFound, "no artifact is cached under \(key.hex) any more (evicted)") }
+        attestations[key] = attestation
+    }
+
     public func entries(limit: Int) async throws(ProxError) -> [ArtifactRecord] {
         Array(records.values.sorted { $0.lastAccess > $1.lastAccess }.prefix(limit))
     }
@@ -81,6 +90,7 @@ public actor MemoryArtifactStore: ArtifactStore, DocumentStore, DownloadCounter,
 
     public func remove(_ key: CacheKey) async throws(ProxError) -> Bool {
         guard let record = records.removeValue(forKey: key) else { return false }
+        attestations[key] = nil
         if !records.values.contains(where: { $0.digest == record.digest }) { try? FileManager.default.removeItem(atPath: record.path) }
         return true
     }

@@ -3,6 +3,8 @@ import Foundation
 import HTTPFront
 import Hummingbird
 import HummingbirdTesting
+import Logging
+import Provenance
 import ProxTesting
 import Testing
 
@@ -18,6 +20,7 @@ struct InProcessAPI {
     let store: MemoryArtifactStore
     let logs: MemoryLogBus
     let builds: BuildCoordinator
+    let signer: ProvenanceSigner
     let api: ProxAPI
 
     /// The fixture's shape in miniature: three Caddy releases and a pre-release, the
@@ -39,7 +42,9 @@ struct InProcessAPI {
         runner = ScriptedRunner(script: script)
         store = try MemoryArtifactStore(root: root)
         logs = MemoryLogBus()
-        builds = BuildCoordinator(store: store, queue: LocalJobQueue(runner: runner, store: store, slots: 2), logs: logs, limits: limits)
+        signer = ProvenanceSigner(key: .generate(), store: store, hubName: "test-hub", logger: Logger(label: "test.provenance"))
+        builds = BuildCoordinator(
+            store: store, queue: LocalJobQueue(runner: runner, store: store, slots: 2), logs: logs, limits: limits, attestor: signer)
         let settings = try await runner.settings()
         let inventory = ToolchainInventory(proxy: proxy, local: [GoVersion(minor: 23, patch: 5)], downloadsAllowed: false)
         let catalogData = Array(Self.catalog.utf8)
@@ -51,7 +56,7 @@ struct InProcessAPI {
             options: .init(
                 policy: .init(allowReplacements: allowReplacements), allowUnlisted: allowUnlisted, heartbeat: .seconds(60), pushToken: pushToken,
                 access: access),
-            requestLimiter: requestRate.map { MemoryRateLimiter(rate: $0) }, cacheAdmin: store
+            requestLimiter: requestRate.map { MemoryRateLimiter(rate: $0) }, cacheAdmin: store, attestor: signer
         )
     }
 

@@ -1,0 +1,109 @@
+import BuildCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// Signed provenance (docs/verifying.md): the hub's public keys, each artifact's in-toto
+/// statement in a DSSE envelope, and minisign's signature of the binary; by build id and by
+/// cache key. Downloads link to them (`Link: <...>; rel="provenance"`, `rel="signature"`).
+extension ProxAPI {
+    func addProvenanceRoutes<Context: RequestContext>(to router: Router<Context>) {
+        router.get("/api/signing-key") { request, _ in try self.signingKeys(request) }
+        router.get("/api/builds/{id}/provenance") { _, context in try await self.provenance(ofBuild: context.parameters.require("id")) }
+        router.get("/api/builds/{id}/artifact.minisig") { _, context in try await self.minisig(ofBuild: context.parameters.require("id")) }
+        router.get("/api/artifacts/{key}/provenance") { _, context in try await self.provenance(ofKey: context.parameters.require("key")) }
+        router.get("/api/artifacts/{key}/minisig") { _, context in try await self.minisig(ofKey: context.parameters.require("key")) }
+    }
+
+    static let linkHeader = HTTPField.Name("Link")!
+
+    /// The `Link` header value of an artifact's provenance and signature.
+    func provenanceLinks(_ key: CacheKey) -> String? {
+        guard attestor != nil else { return nil }
+        return #"</api/artifacts/\#(key.hex)/provenance>; rel="provenance", </api/artifacts/\#(key.hex)/minisig>; rel="signature""#
+    }
+
+    /// `GET /api/signing-key`: every published key (the current one first) as JSON;
+    /// `?format=minisign` or `?format=pem`: the current key alone, as that file.
+    func signingKeys(_ request: Request) throws -> Response {
+        let keys = try signer().publicKeys
+        switch request.uri.queryParameters["format"].map(String.init) {
+        case nil, "json":
+            struct Key: Encodable {
+                let id: String
+                let current: Bool
+                let minisign: String
+                let pem: String
+            }
+            let listing = keys.enumerated().map { Key(id: $1.id, current: $0 == 0, minisign: $1.minisign, pem: $1.pem) }
+            return try Self.json(Envelope(statusCode: 200, result: listing), cacheControl: "public, max-age=300")
+        case "minisign":
+            return Self.text(keys[0].minisignFile, type: "text/plain; charset=utf-8", fileName: "prox-\(keys[0].id).pub")
+        case "pem":
+            return Self.text(keys[0].pem, type: "application/x-pem-file", fileName: "prox-\(keys[0].id).pem")
+        case let other?:
+            throw ProxError.invalid("unknown format \(Platform.quoted(other)): use format=json, format=minisign or format=pem")
+        }
+    }
+
+    func provenance(ofBuild id: String) async throws -> Response {
+        try Self.envelope(try await attestation(of: try await builtArtifact(id)))
+    }
+
+    func minisig(ofBuild id: String) async throws -> Response {
+        let artifact = try await builtArtifact(id)
+        return Self.text(try await attestation(of: artifact).minisig, type: "text/plain; charset=utf-8", fileName: artifact.build.platform.downloadFileName + ".minisig")
+    }
+
+    func provenance(ofKey text: String) async throws -> Response {
+        try Self.envelope(try await attestation(of: try await cachedArtifact(text)))
+    }
+
+    func minisig(ofKey text: String) async throws -> Response {
+        let artifact = try await cachedArtifact(text)
+        return Self.text(try await attestation(of: artifact).minisig, type: "text/plain; charset=utf-8", fileName: artifact.build.platform.downloadFileName + ".minisig")
+    }
+
+    private func signer() throws(ProxError) -> any Attestor {
+        guard let attestor else { throw ProxError(.notFound, "this server signs nothing") }
+        return attestor
+    }
+
+    private func attestation(of artifact: ArtifactRecord) async throws -> SignedProvenance {
+        try await signer().attestation(of: artifact)
+    }
+
+    /// A finished build's artifact: 404 while it is queued or running, or when it failed.
+    private func builtArtifact(_ id: String) async throws -> ArtifactRecord {
+        let record = try await record(id)
+        guard record.state == .succeeded else {
+            throw ProxError(.notFound, "build \(record.id) has no artifact (it is \(record.state.rawValue)): provenance exists for succeeded builds")
+        }
+        guard let artifact = try await store.lookup(record.key) else {
+            throw ProxError(.notFound, "the artifact of build \(record.id) has since been evicted from the cache: request it again to rebuild")
+        }
+        return artifact
+    }
+
+    private func cachedArtifact(_ text: String) async throws -> ArtifactRecord {
+        guard let key = CacheKey(hex: text) else {
+            throw ProxError.invalid("bad cache key \(Platform.quoted(text)): give the 64 hex digits of X-Prox-Cache-Key")
+        }
+        guard let artifact = try await store.lookup(key) else { throw ProxError(.notFound, "no artifact is cached under \(text)") }
+        return artifact
+    }
+
+    static func envelope(_ signed: SignedProvenance) throws -> Response {
+        var response = try json(signed.envelope, cacheControl: "public, max-age=3600")
+        response.headers[.contentType] = "application/vnd.dsse.envelope.v1+json"
+        response.headers[HTTPField.Name("X-Prox-Signing-Key")!] = signed.keyID
+        return response
+    }
+
+    static func text(_ text: String, type: String, fileName: String) -> Response {
+        var headers: HTTPFields = [.contentType: type, .cacheControl: "public, max-age=3600"]
+        headers[.contentDisposition] = "inline; filename=\"\(fileName)\""
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}

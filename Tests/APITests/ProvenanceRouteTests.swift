@@ -1,0 +1,93 @@
+import BuildCore
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Provenance
+import ProxTesting
+import Testing
+
+/// Signed provenance in process, on the scripted runner (whose binaries carry Go build
+/// information as the linker writes it): every new artifact is signed before its build is
+/// reported done; the envelope and the minisign signature verify with the published key
+/// and name the artifact's digest and modules; refusals name the fix.
+@Suite struct ProvenanceRouteTests {
+    static let query = "/api/download?os=linux&arch=amd64&p=github.com%2Fproxfixture%2Fhello%40v0.2.0&version=v2.8.4"
+
+    @Test func aBuiltArtifactIsSignedAndItsProvenanceVerifiesWithThePublishedKey() async throws {
+        let api = try await InProcessAPI()
+        defer { api.cleanUp() }
+        try await api.test { client in
+            let download = try await client.execute(uri: Self.query, method: .get)
+            #expect(download.status == .ok)
+            let key = try #require(download.headers[.init("X-Prox-Cache-Key")!])
+            let id = try #require(download.headers[.init("X-Prox-Build-Id")!])
+            #expect(download.headers[.init("Link")!] == #"</api/artifacts/\#(key)/provenance>; rel="provenance", </api/artifacts/\#(key)/minisig>; rel="signature""#)
+            let cacheKey = try #require(CacheKey(hex: key))
+            let stored = try #require(try await api.store.attestation(for: cacheKey), "signed when the build finished, not when asked")
+            #expect(api.logs.events(of: try BuildID(validating: id))?.contains { $0.text == "provenance signed with key \(stored.keyID)" } == true)
+
+            // The published key.
+            let keys = try #require(try await client.execute(uri: "/api/signing-key", method: .get).json()["result"] as? [[String: Any]])
+            #expect(keys.count == 1 && keys[0]["current"] as? Bool == true)
+            let published = try PublicSigningKey(text: try #require(keys[0]["pem"] as? String))
+            #expect(published.id == keys[0]["id"] as? String && published == api.signer.key.publicKey)
+            let minisignKey = try await client.execute(uri: "/api/signing-key?format=minisign", method: .get)
+            #expect(try PublicSigningKey(text: minisignKey.text) == published)
+            #expect(try await client.execute(uri: "/api/signing-key?format=pem", method: .get).text == published.pem)
+
+            // The envelope, by key and by build: the same, and signed by that key.
+            let byKey = try await client.execute(uri: "/api/artifacts/\(key)/provenance", method: .get)
+            #expect(byKey.status == .ok)
+            #expect(byKey.headers[.contentType] == "application/vnd.dsse.envelope.v1+json")
+            let byBuild = try await client.execute(uri: "/api/builds/\(id)/provenance", method: .get)
+            #expect(byBuild.body == byKey.body)
+            let envelope = try JSONDecoder.prox.decode(DSSEEnvelope.self, from: Data(byKey.body.readableBytesView))
+            let payload = try #require(envelope.verifiedPayload(keys: [published]))
+            let statement = try JSONDecoder.prox.decode(ProvenanceStatement.self, from: Data(payload))
+            let digest = Array(download.body.readableBytesView).sha256Hex
+            #expect(statement.subject.first?.digest?["sha256"] == digest)
+            #expect(statement.subject.first?.name == "caddy_linux_amd64_custom")
+            let modules = statement.predicate.buildDefinition.resolvedDependencies
+            #expect(modules.map(\.name) == ["go", BuildRequest.caddyModulePath, InProcessAPI.hello])
+            #expect(modules.last?.digest?["dirHash"] == ScriptedRunner.sum(InProcessAPI.hello, "v0.2.0"))
+            #expect(statement.predicate.buildDefinition.externalParameters.caddyVersion == "v2.8.4")
+            #expect(statement.predicate.buildDefinition.internalParameters.cacheKey == key)
+            #expect(statement.predicate.runDetails.metadata.invocationId == id)
+            #expect(statement.predicate.runDetails.builder.id == "urn:prox:builder:proxhub/test-hub")
+
+            // minisign's signature of the binary names the digest in its trusted comment.
+            let minisig = try await client.execute(uri: "/api/builds/\(id)/artifact.minisig", method: .get)
+            let verified = try #require(Minisign.verify(minisig.text, prehash: Blake2b.hash(Array(download.body.readableBytesView)), keys: [published]))
+            #expect(verified.trustedComment.contains("sha256:\(digest)"))
+            #expect(try await client.execute(uri: "/api/artifacts/\(key)/minisig", method: .get).text == minisig.text)
+        }
+    }
+
+    @Test func refusalsNameTheFix() async throws {
+        let api = try await InProcessAPI(script: .init(duration: .seconds(30)))
+        defer { api.cleanUp() }
+        try await api.test { client in
+            let badKey = try await client.execute(uri: "/api/artifacts/xyz/provenance", method: .get)
+            #expect(badKey.status == .badRequest)
+            #expect(try badKey.error().message.hasPrefix("bad cache key"))
+            let unknown = try await client.execute(uri: "/api/artifacts/\(String(repeating: "0", count: 64))/minisig", method: .get)
+            #expect(unknown.status == .notFound)
+            let format = try await client.execute(uri: "/api/signing-key?format=ssh", method: .get)
+            #expect(format.status == .badRequest)
+            #expect(try format.error().message == #"unknown format "ssh": use format=json, format=minisign or format=pem"#)
+
+            let body = #"{"os": "linux", "arch": "amd64", "packages": [], "job_id": "still-running"}"#
+            #expect(try await client.execute(uri: "/api/builds", method: .post, body: ByteBuffer(string: body)).status == .accepted)
+            let running = try await client.execute(uri: "/api/builds/still-running/provenance", method: .get)
+            #expect(running.status == .notFound)
+            #expect(try running.error().message.hasPrefix("build still-running has no artifact (it is"))
+            #expect(try await client.execute(uri: "/api/builds/no%20such/artifact.minisig", method: .get).status == .badRequest)
+        }
+    }
+}
+
+extension Array where Element == UInt8 {
+    var sha256Hex: String { Crypto.SHA256.hash(data: self).hexString }
+}
