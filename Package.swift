@@ -268,7 +268,7 @@ let package = Package(
         .testTarget(
             name: "SystemTests",
             dependencies: [
-                "HTTPFront", "CacheStore", "BuildCore", "GoProxyClient", "GoToolchain", "ProxCommands", "ProxTestSupport", "QueueRedis",
+                "HTTPFront", "CacheStore", "BuildCore", "GoProxyClient", "GoToolchain", "ProxCommands", "ProxTestSupport", "Provenance", "QueueRedis",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),

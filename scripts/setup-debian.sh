@@ -28,7 +28,7 @@ else
 fi
 as_root() { "${AS_ROOT[@]}" "$@"; }
 
-PACKAGES=(redis-server libhiredis-dev libsqlite3-dev python3 python3-venv curl ca-certificates git chromium chromium-driver openssl util-linux)
+PACKAGES=(redis-server libhiredis-dev libsqlite3-dev python3 python3-venv curl ca-certificates git chromium chromium-driver openssl util-linux minisign python3-cryptography)
 if [ "${PROX_SETUP_BENCH:-0}" = 1 ]; then
     PACKAGES+=(wrk nginx-light redis-tools)
 fi
@@ -153,7 +153,7 @@ if command -v apt-get >/dev/null 2>&1; then
 else
     warn "apt-get not found: this script installs packages on Debian only; install by hand:"
     warn "  Go >= 1.21 (1.23 recommended), redis-server, hiredis and SQLite headers, python3, curl, git,"
-    warn "  chromium and chromedriver (browser tests)"
+    warn "  chromium and chromedriver (browser tests), minisign and python3-cryptography (provenance tests)"
 fi
 
 # --- Selenium (browser tests) ------------------------------------------------------

@@ -44,9 +44,12 @@ public struct SigningKey: Sendable {
 
     /// Reads a PKCS#8 PEM Ed25519 private key; anything else throws, naming what it found.
     public init(pem text: String) throws(ProxError) {
-        let der = try PEM.decode(text, label: "PRIVATE KEY")
+        let fix = "make one with openssl genpkey -algorithm ed25519, or remove the file to have one made"
+        guard let der = try? PEM.decode(text, label: "PRIVATE KEY") else {
+            throw ProxError.invalid("the signing key is not a PEM private key (-----BEGIN PRIVATE KEY-----): \(fix)")
+        }
         guard der.count == Self.pkcs8Prefix.count + 32, Array(der.prefix(Self.pkcs8Prefix.count)) == Self.pkcs8Prefix else {
-            throw ProxError.invalid("the signing key is not an Ed25519 private key in PKCS#8 PEM (make one with: openssl genpkey -algorithm ed25519)")
+            throw ProxError.invalid("the signing key is not an Ed25519 private key in PKCS#8 PEM: \(fix)")
         }
         guard (try? Curve25519.Signing.PrivateKey(rawRepresentation: der.suffix(32))) != nil else {
             throw ProxError.invalid("the signing key's Ed25519 seed is invalid")

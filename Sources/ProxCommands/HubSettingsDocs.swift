@@ -220,7 +220,7 @@ extension HubConfiguration {
         SettingDoc(
             "--signing-key", default: #"`<--binary-path>/signing-key.pem`, made on first start"#,
             help: #"The Ed25519 key provenance and binaries are signed with (PKCS#8 PEM, mode 0600)."#,
-            details: #"The Ed25519 private key every artifact's provenance (a DSSE envelope) and minisign signature are made with, PKCS#8 PEM (`openssl genpkey -algorithm ed25519` makes one). When the file does not exist it is made, mode 0600. A key that group or others may read, or a file that is not an Ed25519 key, stops proxhub at start (exit status 1). Only hubs hold it: agents push, the hub checks the digest and signs. Hubs sharing one cache bucket should share the key. Its public key is at `GET /api/signing-key` (see [docs/verifying.md](docs/verifying.md))."#
+            details: #"The Ed25519 private key every artifact's provenance (a DSSE envelope) and minisign signature are made with, PKCS#8 PEM (`openssl genpkey -algorithm ed25519` makes one). When the file does not exist it is made, mode 0600. A key that group or others may read, or a file that is not an Ed25519 key, stops proxhub at start (exit status 1). Only hubs hold it: agents push, the hub checks the digest and signs. Hubs serving one address (behind one load balancer) should share the key, so that everything they serve verifies with one published key. Its public key is at `GET /api/signing-key` (see [docs/verifying.md](docs/verifying.md))."#
         ),
         SettingDoc(
             "--signing-public-key", default: #"none"#,

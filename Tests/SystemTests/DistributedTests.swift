@@ -5,6 +5,7 @@ import Crypto
 import Foundation
 import Logging
 import NIOHTTP1
+import Provenance
 import ProxCommands
 import ProxTestSupport
 import QueueRedis
@@ -46,6 +47,13 @@ import Testing
             let artifact = try await hub.get("/api/builds/\(id)/artifact")
             #expect(artifact.status == 200)
             #expect(artifact.sha256 == (record["artifact"] as? [String: Any])?["sha256"] as? String)
+            // The agent pushed; the hub signed, naming the agent as the builder.
+            let envelope = try JSONDecoder.prox.decode(DSSEEnvelope.self, from: Data(try await hub.get("/api/builds/\(id)/provenance").body))
+            let payload = try #require(envelope.verifiedPayload(keys: [hub.hub.signer.key.publicKey]), "build \(id): signed by the hub's key")
+            let statement = try JSONDecoder.prox.decode(ProvenanceStatement.self, from: Data(payload))
+            #expect(statement.subject.first?.digest?["sha256"] == artifact.sha256)
+            #expect(statement.predicate.runDetails.builder.id == "urn:prox:builder:proxagent/\(record["worker"] as? String ?? "?")")
+            #expect(statement.predicate.runDetails.metadata.invocationId == id)
         }
         #expect(Set(records.compactMap { $0["worker"] as? String }) == ["agent-a", "agent-b"], "both agents worked")
 
@@ -255,6 +263,7 @@ import Testing
         )
         #expect(notExecutable.status == 422, "a body that is not a binary for the target is refused too")
         #expect(try await hub.hub.store.entries().isEmpty)
+        #expect(try await hub.get("/api/builds/\(id)/provenance").status == 404, "nothing refused is signed")
         let staged = try FileManager.default.contentsOfDirectory(atPath: hub.hub.store.stagingDirectory)
         #expect(staged.isEmpty, "refused pushes leave no file behind: \(staged)")
 
