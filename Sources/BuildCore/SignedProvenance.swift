@@ -9,11 +9,14 @@ public struct SignedProvenance: Codable, Sendable, Equatable {
     public var minisig: String
     /// The id of the key that signed both (``PublicSigningKey/id``).
     public var keyID: String
+    /// The check of a second build from scratch, when one was made (`--verify-rebuilds`).
+    public var reproduction: Reproduction?
 
-    public init(envelope: DSSEEnvelope, minisig: String, keyID: String) {
+    public init(envelope: DSSEEnvelope, minisig: String, keyID: String, reproduction: Reproduction? = nil) {
         self.envelope = envelope
         self.minisig = minisig
         self.keyID = keyID
+        self.reproduction = reproduction
     }
 
     /// The statement the envelope carries (not checked: see ``DSSEEnvelope/verifiedPayload(keys:)``).

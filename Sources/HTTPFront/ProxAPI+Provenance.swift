@@ -12,6 +12,7 @@ extension ProxAPI {
         router.get("/api/signing-key") { request, _ in try self.signingKeys(request) }
         router.get("/api/builds/{id}/provenance") { _, context in try await self.provenance(ofBuild: context.parameters.require("id")) }
         router.get("/api/builds/{id}/artifact.minisig") { _, context in try await self.minisig(ofBuild: context.parameters.require("id")) }
+        router.get("/api/artifacts/{key}") { _, context in try await self.artifactInfo(context.parameters.require("key")) }
         router.get("/api/artifacts/{key}/provenance") { _, context in try await self.provenance(ofKey: context.parameters.require("key")) }
         router.get("/api/artifacts/{key}/minisig") { _, context in try await self.minisig(ofKey: context.parameters.require("key")) }
     }
@@ -94,10 +95,54 @@ extension ProxAPI {
         return artifact
     }
 
+    /// `GET /api/artifacts/{key}`: a cached artifact, its signing key and whether a rebuild
+    /// from scratch reproduced it.
+    func artifactInfo(_ text: String) async throws -> Response {
+        let artifact = try await cachedArtifact(text)
+        let signed = try await attestation(of: artifact)
+        struct Info: Encodable {
+            struct Check: Encodable {
+                let state: String
+                let rebuildSha256: String?
+                let checkedAt: Date?
+                let detail: String?
+                enum CodingKeys: String, CodingKey { case state, rebuildSha256 = "rebuild_sha256", checkedAt = "checked_at", detail }
+            }
+            let key: String
+            let sha256: String
+            let size: Int64
+            let fileName: String
+            let target: String
+            let caddyVersion: String
+            let createdAt: Date
+            let signingKey: String
+            let reproduction: Check?
+            let links: [String: String]
+            enum CodingKeys: String, CodingKey {
+                case key, sha256, size, fileName = "file_name", target, caddyVersion = "caddy_version", createdAt = "created_at"
+                case signingKey = "signing_key", reproduction, links
+            }
+        }
+        let base = "/api/artifacts/\(artifact.key.hex)"
+        let info = Info(
+            key: artifact.key.hex, sha256: artifact.digest, size: artifact.size, fileName: artifact.build.platform.downloadFileName,
+            target: artifact.build.platform.description, caddyVersion: artifact.build.caddyVersion.description, createdAt: artifact.createdAt,
+            signingKey: signed.keyID,
+            reproduction: signed.reproduction.map {
+                .init(state: $0.state.rawValue, rebuildSha256: $0.rebuildDigest, checkedAt: $0.checkedAt, detail: $0.detail)
+            },
+            links: ["provenance": base + "/provenance", "signature": base + "/minisig", "download": artifact.build.downloadPath]
+        )
+        return try Self.json(Envelope(statusCode: 200, result: info))
+    }
+
+    static let reproducedHeader = HTTPField.Name("X-Prox-Reproduced")!
+
     static func envelope(_ signed: SignedProvenance) throws -> Response {
-        var response = try json(signed.envelope, cacheControl: "public, max-age=3600")
+        var response = try json(signed.envelope, cacheControl: "no-cache")
         response.headers[.contentType] = "application/vnd.dsse.envelope.v1+json"
         response.headers[HTTPField.Name("X-Prox-Signing-Key")!] = signed.keyID
+        response.headers[reproducedHeader] = signed.reproduction?.headerValue ?? "unchecked"
         return response
     }
 

@@ -13,10 +13,16 @@ public struct ProvenanceSigner: Attestor {
     let store: any AttestationStore
     /// This hub, as provenance names the builder of what it built itself.
     let hubName: String
+    /// Rebuilds a fraction of new artifacts to check them (`--verify-rebuilds`).
+    public let verifier: RebuildVerifier?
     let logger: Logger
 
     /// `retired` are the public keys of earlier signing keys, still published.
-    public init(key: SigningKey, retired: [PublicSigningKey] = [], store: any AttestationStore, hubName: String, logger: Logger) {
+    public init(
+        key: SigningKey, retired: [PublicSigningKey] = [], store: any AttestationStore, hubName: String, verifier: RebuildVerifier? = nil,
+        logger: Logger
+    ) {
+        self.verifier = verifier
         self.key = key
         var keys = [key.publicKey]
         for old in retired where !keys.contains(old) { keys.append(old) }
@@ -29,6 +35,7 @@ public struct ProvenanceSigner: Attestor {
     public func attest(_ artifact: ArtifactRecord, run: ProvenanceStatement.Run) async throws(ProxError) -> SignedProvenance {
         let signed = try await sign(artifact, run: run)
         try await store.saveAttestation(signed, for: artifact.key)
+        await verifier?.consider(artifact)
         return signed
     }
 

@@ -59,6 +59,8 @@ public struct HubConfiguration: Sendable, Equatable {
     public var signingKey: String?
     /// Public keys of earlier signing keys, still published (`--signing-public-key`).
     public var retiredSigningKeys: [String] = []
+    /// The share of new artifacts built again from scratch to check them (`--verify-rebuilds`).
+    public var verifyRebuilds = 0.0
     /// Memory, CPUs and disk of each build (standalone).
     public var buildResources = ResourceSettings.defaults
     /// The bound of GOCACHE and of GOMODCACHE, each; nil: none.
@@ -147,6 +149,12 @@ public struct HubConfiguration: Sendable, Equatable {
         Setting(flag: "--signing-key", env: "PB_SIGNING_KEY") { c, v throws(ConfigurationError) in
             guard !v.isEmpty else { throw ConfigurationError("--signing-key/PB_SIGNING_KEY is empty: give the key file's path") }
             c.signingKey = v
+        },
+        Setting(flag: "--verify-rebuilds", env: "PB_VERIFY_REBUILDS") { c, v throws(ConfigurationError) in
+            guard let fraction = Double(v.trimmingCharacters(in: .whitespaces)), (0...1).contains(fraction) else {
+                throw ConfigurationError("--verify-rebuilds/PB_VERIFY_REBUILDS: \(v.debugDescription) is not a fraction from 0 to 1, e.g. 0.05 to rebuild one artifact in twenty")
+            }
+            c.verifyRebuilds = fraction
         },
         Setting(flag: "--signing-public-key", env: "PB_SIGNING_PUBLIC_KEY", form: .repeated) { c, v throws(ConfigurationError) in
             c.retiredSigningKeys = try SettingValue.paths(v, "--signing-public-key", "PB_SIGNING_PUBLIC_KEY")

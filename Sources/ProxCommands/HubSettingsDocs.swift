@@ -223,6 +223,11 @@ extension HubConfiguration {
             details: #"The Ed25519 private key every artifact's provenance (a DSSE envelope) and minisign signature are made with, PKCS#8 PEM (`openssl genpkey -algorithm ed25519` makes one). When the file does not exist it is made, mode 0600. A key that group or others may read, or a file that is not an Ed25519 key, stops proxhub at start (exit status 1). Only hubs hold it: agents push, the hub checks the digest and signs. Hubs serving one address (behind one load balancer) should share the key, so that everything they serve verifies with one published key. Its public key is at `GET /api/signing-key` (see [docs/verifying.md](docs/verifying.md))."#
         ),
         SettingDoc(
+            "--verify-rebuilds", default: #"0: none"#,
+            help: #"The share of new artifacts built again from scratch to prove them reproducible (0 to 1)."#,
+            details: #"The share of new artifacts (0 to 1; `1` is every one) that proxhub builds a second time, one at a time at low priority, in a new directory with empty Go caches, comparing the SHA-256. The result is kept with the artifact's provenance (`GET /api/artifacts/{key}`: `reproduction`, and the `X-Prox-Reproduced` header of its provenance: `pending`, `true`, `false` or `failed`); a mismatch is logged as an error with both digests. Standalone only for now: in hub mode it is ignored, with a notice at start. A value outside 0 to 1 is exit status 64."#
+        ),
+        SettingDoc(
             "--signing-public-key", default: #"none"#,
             help: #"The public key of an earlier signing key, still published (repeatable)."#,
             details: #"After a key rotation: the public key of an earlier `--signing-key` (PEM, or minisign's public key file), repeatable or comma-separated in the variable. It is published at `/api/signing-key` beside the current one, so what it signed stays verifiable; nothing new is signed with it."#

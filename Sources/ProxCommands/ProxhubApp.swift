@@ -63,7 +63,8 @@ public struct ProxhubApp: Sendable {
             configuration: .init(root: root + "/cache", maxSize: configuration.cacheMaxSize, hitWriteInterval: configuration.cacheHitWriteInterval),
             logger: logger
         )
-        let signer = try Self.signer(configuration, root: root, store: store, logger: logger)
+        let verifier = Self.verifier(configuration, runner: runner.configuration, scratch: root + "/tmp/verify", store: store, logger: logger)
+        let signer = try Self.signer(configuration, root: root, store: store, verifier: verifier, logger: logger)
         let proxy = try ModuleProxy(goproxy: configuration.goproxy)
         let settings: BuildSettings
         let builds: any BuildService
@@ -145,14 +146,38 @@ public struct ProxhubApp: Sendable {
 
     /// The signer, with the key of `--signing-key` (made on first start) and the published
     /// public keys of earlier ones.
-    static func signer(_ configuration: HubConfiguration, root: String, store: ArtifactCache, logger: Logger) throws -> ProvenanceSigner {
+    static func signer(
+        _ configuration: HubConfiguration, root: String, store: ArtifactCache, verifier: RebuildVerifier?, logger: Logger
+    ) throws -> ProvenanceSigner {
         let path = configuration.signingKey ?? root + "/signing-key.pem"
         do throws(ProxError) {
             let key = try SigningKeyFile.loadOrCreate(at: path, logger: logger)
             let retired = try SigningKeyFile.publicKeys(at: configuration.retiredSigningKeys)
-            return ProvenanceSigner(key: key, retired: retired, store: store.attestations, hubName: ProcessInfo.processInfo.hostName, logger: logger)
+            return ProvenanceSigner(
+                key: key, retired: retired, store: store.attestations, hubName: ProcessInfo.processInfo.hostName, verifier: verifier, logger: logger)
         } catch {
             throw ConfigurationError("--signing-key: \(error.message)")
+        }
+    }
+
+    /// `--verify-rebuilds`: standalone, rebuilds with the hub's own go commands, each in a
+    /// new directory under `scratch` with empty Go caches (module and build cache).
+    static func verifier(
+        _ configuration: HubConfiguration, runner: GoToolchainRunner.Configuration, scratch: String, store: ArtifactCache, logger: Logger
+    ) -> RebuildVerifier? {
+        guard configuration.verifyRebuilds > 0 else { return nil }
+        if configuration.hub {
+            logger.notice("--verify-rebuilds applies to standalone builds only: ignored in hub mode")
+            return nil
+        }
+        try? FileManager.default.removeItem(atPath: scratch)  // rebuilds a crash interrupted
+        return RebuildVerifier(fraction: configuration.verifyRebuilds, store: store.attestations, scratch: scratch, logger: logger) { root in
+            var fresh = runner
+            fresh.moduleCache = root + "/mod"
+            fresh.buildCache = root + "/cache"
+            fresh.workDirectory = root + "/work"
+            fresh.goCacheMaxSize = nil
+            return GoToolchainRunner(configuration: fresh, logger: logger)
         }
     }
 

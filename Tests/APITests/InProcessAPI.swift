@@ -36,13 +36,17 @@ struct InProcessAPI {
     init(
         script: ScriptedRunner.Script = .init(), allowUnlisted: Bool = false, allowReplacements: Bool = false,
         limits: BuildLimits = .unlimited, proxy: MemoryModuleProxy = Self.proxy, access: AccessPolicy = .init(),
-        pushToken: String? = nil, requestRate: Rate? = nil
+        pushToken: String? = nil, requestRate: Rate? = nil, verifyWith verifyRunner: (any BuildRunner)? = nil
     ) async throws {
         root = NSTemporaryDirectory() + "prox-api-\(UUID().uuidString.prefix(8))"
         runner = ScriptedRunner(script: script)
         store = try MemoryArtifactStore(root: root)
         logs = MemoryLogBus()
-        signer = ProvenanceSigner(key: .generate(), store: store, hubName: "test-hub", logger: Logger(label: "test.provenance"))
+        var verifier: RebuildVerifier?
+        if let verifyRunner {
+            verifier = RebuildVerifier(fraction: 1, store: store, scratch: root + "/verify", logger: Logger(label: "test.verify")) { _ in verifyRunner }
+        }
+        signer = ProvenanceSigner(key: .generate(), store: store, hubName: "test-hub", verifier: verifier, logger: Logger(label: "test.provenance"))
         builds = BuildCoordinator(
             store: store, queue: LocalJobQueue(runner: runner, store: store, slots: 2), logs: logs, limits: limits, attestor: signer)
         let settings = try await runner.settings()

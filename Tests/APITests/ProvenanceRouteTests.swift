@@ -91,3 +91,70 @@ import Testing
 extension Array where Element == UInt8 {
     var sha256Hex: String { Crypto.SHA256.hash(data: self).hexString }
 }
+
+/// `--verify-rebuilds` on the scripted runner: a rebuild with the same bytes is
+/// `reproduced`, one with other bytes `differs` (both digests shown), a failed one `failed`.
+@Suite struct RebuildVerificationRouteTests {
+    /// A runner whose output differs from the scripted one by a byte.
+    struct PerturbingRunner: BuildRunner {
+        func settings() async throws(ProxError) -> BuildSettings { BuildSettings(goVersion: "go1.23.5") }
+        func build(_ build: ResolvedBuild, output: String, events: @escaping BuildEventSink) async throws(ProxError) {
+            guard FileManager.default.createFile(atPath: output, contents: Data(ScriptedRunner.bytes(for: build) + [0x2a])) else {
+                throw ProxError(.internal, "cannot write \(output)")
+            }
+        }
+    }
+
+    static func check(_ runner: any BuildRunner) async throws -> (info: [String: Any], header: String?, sha256: String) {
+        let api = try await InProcessAPI(verifyWith: runner)
+        defer { api.cleanUp() }
+        return try await api.test { client in
+            let download = try await client.execute(uri: ProvenanceRouteTests.query, method: .get)
+            let key = try #require(download.headers[.init("X-Prox-Cache-Key")!])
+            await api.signer.verifier?.idle()
+            let info = try #require(try await client.execute(uri: "/api/artifacts/\(key)", method: .get).json()["result"] as? [String: Any])
+            let provenance = try await client.execute(uri: "/api/artifacts/\(key)/provenance", method: .get)
+            return (info, provenance.headers[.init("X-Prox-Reproduced")!], Array(download.body.readableBytesView).sha256Hex)
+        }
+    }
+
+    @Test func theSameBytesAreReproduced() async throws {
+        let (info, header, sha256) = try await Self.check(ScriptedRunner())
+        let reproduction = try #require(info["reproduction"] as? [String: Any])
+        #expect(reproduction["state"] as? String == "reproduced")
+        #expect(reproduction["rebuild_sha256"] as? String == sha256)
+        #expect(header == "true")
+        #expect(info["sha256"] as? String == sha256)
+        #expect((info["links"] as? [String: String])?["provenance"]?.hasSuffix("/provenance") == true)
+    }
+
+    @Test func otherBytesAreReportedWithBothDigests() async throws {
+        let (info, header, sha256) = try await Self.check(PerturbingRunner())
+        let reproduction = try #require(info["reproduction"] as? [String: Any])
+        #expect(reproduction["state"] as? String == "differs")
+        let rebuilt = try #require(reproduction["rebuild_sha256"] as? String)
+        #expect(rebuilt != sha256 && rebuilt.count == 64)
+        #expect(header == "false")
+    }
+
+    @Test func aFailedRebuildSaysSo() async throws {
+        let failing = ScriptedRunner(script: .init(failure: ProxError(.buildFailed, "go: the proxy is away")))
+        let (info, header, _) = try await Self.check(failing)
+        let reproduction = try #require(info["reproduction"] as? [String: Any])
+        #expect(reproduction["state"] as? String == "failed")
+        #expect(reproduction["detail"] as? String == "go: the proxy is away")
+        #expect(header == "failed")
+    }
+
+    @Test func withoutVerificationNothingIsChecked() async throws {
+        let api = try await InProcessAPI()
+        defer { api.cleanUp() }
+        try await api.test { client in
+            let download = try await client.execute(uri: ProvenanceRouteTests.query, method: .get)
+            let key = try #require(download.headers[.init("X-Prox-Cache-Key")!])
+            let info = try #require(try await client.execute(uri: "/api/artifacts/\(key)", method: .get).json()["result"] as? [String: Any])
+            #expect(info["reproduction"] == nil)
+            #expect(try await client.execute(uri: "/api/artifacts/\(key)/provenance", method: .get).headers[.init("X-Prox-Reproduced")!] == "unchecked")
+        }
+    }
+}

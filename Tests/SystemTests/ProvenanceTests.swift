@@ -1,6 +1,7 @@
 import BuildCore
 import Foundation
 import ProxCommands
+import Provenance
 import ProxTestSupport
 import Testing
 
@@ -146,6 +147,25 @@ import Testing
         #expect(envelope.signatures.first?.keyid == published[1].id, "the old artifact says which key signed it")
         #expect(envelope.verifiedPayload(keys: published) != nil)
         await second.stop()
+    }
+
+    @Test func aRebuildFromScratchInAnotherDirectoryGivesTheSameBytes() async throws {
+        // --verify-rebuilds 1: every new artifact is built again in a new directory with
+        // empty Go caches (a cold build and module cache), and the digests compared.
+        let hub = try await LiveHub.start { $0.verifyRebuilds = 1 }
+        let download = try await hub.get("/api/download?os=linux&arch=arm64&p=github.com/proxfixture/hello@v0.2.0&version=v2.8.0")
+        #expect(download.status == 200)
+        let key = try #require(download.header("X-Prox-Cache-Key"))
+        let verifier = try #require(hub.hub.signer.verifier)
+        await verifier.idle()
+        let info = try #require(try await hub.get("/api/artifacts/\(key)").json()["result"] as? [String: Any])
+        let reproduction = try #require(info["reproduction"] as? [String: Any], "\(info)")
+        #expect(reproduction["state"] as? String == "reproduced", "\(reproduction)")
+        #expect(reproduction["rebuild_sha256"] as? String == download.sha256)
+        #expect(try await hub.get("/api/artifacts/\(key)/provenance").header("X-Prox-Reproduced") == "true")
+        let scratch = hub.dataDirectory + "/tmp/verify"
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: scratch)) ?? [] == [], "the rebuild's directory and caches are removed")
+        await hub.stop()
     }
 
     @Test func aSigningKeyOthersMayReadStopsTheStart() async throws {
