@@ -77,38 +77,54 @@ public struct Blake2b: Sendable {
     }
 
     private mutating func compress(last: Bool) {
-        var m = [UInt64](repeating: 0, count: 16)
-        for i in 0..<16 {
-            var word: UInt64 = 0
-            for j in 0..<8 { word |= UInt64(buffer[i * 8 + j]) << UInt64(8 * j) }
-            m[i] = word
+        let counter = self.counter
+        buffer.withUnsafeBytes { block in
+            h.withUnsafeMutableBufferPointer { h in
+                Self.compress(h, block: block, counter: counter, last: last)
+            }
         }
-        var v = h + Self.iv
-        v[12] ^= counter  // inputs stay far below 2^64 bytes: the high counter word is 0
-        if last { v[14] = ~v[14] }
-        func mix(_ a: Int, _ b: Int, _ c: Int, _ d: Int, _ x: UInt64, _ y: UInt64) {
-            v[a] = v[a] &+ v[b] &+ x
-            v[d] = (v[d] ^ v[a]).rotatedRight(32)
-            v[c] = v[c] &+ v[d]
-            v[b] = (v[b] ^ v[c]).rotatedRight(24)
-            v[a] = v[a] &+ v[b] &+ y
-            v[d] = (v[d] ^ v[a]).rotatedRight(16)
-            v[c] = v[c] &+ v[d]
-            v[b] = (v[b] ^ v[c]).rotatedRight(63)
-        }
-        for round in 0..<12 {
-            let s = Self.sigma[round % 10]
-            mix(0, 4, 8, 12, m[s[0]], m[s[1]])
-            mix(1, 5, 9, 13, m[s[2]], m[s[3]])
-            mix(2, 6, 10, 14, m[s[4]], m[s[5]])
-            mix(3, 7, 11, 15, m[s[6]], m[s[7]])
-            mix(0, 5, 10, 15, m[s[8]], m[s[9]])
-            mix(1, 6, 11, 12, m[s[10]], m[s[11]])
-            mix(2, 7, 8, 13, m[s[12]], m[s[13]])
-            mix(3, 4, 9, 14, m[s[14]], m[s[15]])
-        }
-        for i in 0..<8 { h[i] ^= v[i] ^ v[i + 8] }
     }
+
+    /// The F function of RFC 7693 on one 128-byte block, with no allocation.
+    private static func compress(_ h: UnsafeMutableBufferPointer<UInt64>, block: UnsafeRawBufferPointer, counter: UInt64, last: Bool) {
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 32) { scratch in
+            let m = scratch.baseAddress!
+            let v = m + 16
+            for i in 0..<16 { m[i] = UInt64(littleEndian: block.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)) }
+            for i in 0..<8 {
+                v[i] = h[i]
+                v[i + 8] = iv[i]
+            }
+            v[12] ^= counter  // inputs stay far below 2^64 bytes: the high counter word is 0
+            if last { v[14] = ~v[14] }
+            @inline(__always) func mix(_ a: Int, _ b: Int, _ c: Int, _ d: Int, _ x: UInt64, _ y: UInt64) {
+                v[a] = v[a] &+ v[b] &+ x
+                v[d] = (v[d] ^ v[a]).rotatedRight(32)
+                v[c] = v[c] &+ v[d]
+                v[b] = (v[b] ^ v[c]).rotatedRight(24)
+                v[a] = v[a] &+ v[b] &+ y
+                v[d] = (v[d] ^ v[a]).rotatedRight(16)
+                v[c] = v[c] &+ v[d]
+                v[b] = (v[b] ^ v[c]).rotatedRight(63)
+            }
+            sigmaTable.withUnsafeBufferPointer { sigma in
+                for round in 0..<12 {
+                    let s = sigma.baseAddress! + (round % 10) * 16
+                    mix(0, 4, 8, 12, m[Int(s[0])], m[Int(s[1])])
+                    mix(1, 5, 9, 13, m[Int(s[2])], m[Int(s[3])])
+                    mix(2, 6, 10, 14, m[Int(s[4])], m[Int(s[5])])
+                    mix(3, 7, 11, 15, m[Int(s[6])], m[Int(s[7])])
+                    mix(0, 5, 10, 15, m[Int(s[8])], m[Int(s[9])])
+                    mix(1, 6, 11, 12, m[Int(s[10])], m[Int(s[11])])
+                    mix(2, 7, 8, 13, m[Int(s[12])], m[Int(s[13])])
+                    mix(3, 4, 9, 14, m[Int(s[14])], m[Int(s[15])])
+                }
+            }
+            for i in 0..<8 { h[i] ^= v[i] ^ v[i + 8] }
+        }
+    }
+
+    private static let sigmaTable: [UInt8] = sigma.flatMap { $0.map(UInt8.init) }
 }
 
 extension UInt64 {
