@@ -34,6 +34,9 @@ struct BuildView: Encodable {
         let logs: String
         let artifact: String
         let download: String
+        /// The artifact's signed provenance and minisign signature (docs/verifying.md).
+        let provenance: String
+        let signature: String
     }
 
     let id: BuildID
@@ -102,7 +105,10 @@ struct BuildView: Encodable {
         } else {
             artifact = nil
         }
-        links = Links(self: base, logs: base + "/logs", artifact: base + "/artifact", download: build.downloadPath)
+        links = Links(
+            self: base, logs: base + "/logs", artifact: base + "/artifact", download: build.downloadPath,
+            provenance: base + "/provenance", signature: base + "/artifact.minisig"
+        )
     }
 
     static func round(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }

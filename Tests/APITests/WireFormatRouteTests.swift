@@ -38,7 +38,7 @@ import Testing
             )
             #expect(build["caddy_version"] as? String == "v2.8.0", "the request's caddy_version was read")
             #expect(Self.keys(build["artifact"]) == ["sha256", "size", "url", "file_name"])
-            #expect(Self.keys(build["links"]) == ["self", "logs", "artifact", "download"])
+            #expect(Self.keys(build["links"]) == ["self", "logs", "artifact", "download", "provenance", "signature"])
             #expect(Self.keys((build["plugins"] as? [Any])?.first) == ["path", "module", "version"])
 
             let cache = try #require(try await client.execute(uri: "/api/admin/cache", method: .get, headers: Self.bearer).json()["result"] as? [String: Any])

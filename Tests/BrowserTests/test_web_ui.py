@@ -9,6 +9,8 @@ Run: python3 -m unittest discover -s Tests/BrowserTests -v   (scripts/test.sh do
 import hashlib
 import json
 import os
+import shlex
+import subprocess
 import time
 import unittest
 import urllib.parse
@@ -174,6 +176,21 @@ class WebUITests(unittest.TestCase):
         self.assertEqual(hashlib.sha256(data).hexdigest(), shown_sha, "the file is the one the page describes")
         self.assertEqual(data[:4], b"\x7fELF")
         self.assertEqual(int.from_bytes(data[18:20], "little"), 40, "an ARM (EM_ARM) executable")
+
+        # Signed: the page links the provenance and the signature, names the key, and its
+        # verify command, run as shown next to the downloaded file, passes.
+        self.assertEqual(self.by_id("provenance-link").get_attribute("href"), prox.base + record["links"]["provenance"])
+        self.assertEqual(self.by_id("signature-link").get_attribute("href"), prox.base + record["links"]["signature"])
+        command = self.wait(lambda d: self.by_id("verify-command").get_attribute("value"), 30, "no verify command shown")
+        key = json.loads(prox.get("/api/signing-key"))["result"][0]
+        self.assertEqual(self.text("signing-key-id"), key["id"])
+        self.assertEqual(command, f"minisign -Vm caddy_linux_arm6_custom -x caddy_linux_arm6_custom.minisig -P {key['minisign']}")
+        with open(path + ".minisig", "wb") as f:
+            f.write(prox.get(record["links"]["signature"]))
+        checked = subprocess.run(shlex.split(command), cwd=os.path.dirname(path), capture_output=True, text=True)
+        self.assertEqual(checked.returncode, 0, checked.stdout + checked.stderr)
+        envelope = json.loads(prox.get(record["links"]["provenance"]))
+        self.assertEqual(envelope["payloadType"], "application/vnd.in-toto+json")
 
         # It is listed in the recent builds, with its state.
         row = self.wait(lambda d: d.find_element(By.CSS_SELECTOR, f'#recent-rows a[data-build-id="{build_id}"]'))

@@ -52,6 +52,16 @@ export async function login(token) {
   })).result;
 }
 
+/** `/api/signing-key`: the keys artifacts are signed with, the current one first. */
+export async function signingKeys() {
+  return (await request("/api/signing-key")).result;
+}
+
+/** The minisign command that checks a downloaded binary and its `.minisig`. */
+export function verifyCommand(fileName, minisignKey) {
+  return `minisign -Vm ${fileName} -x ${fileName}.minisig -P ${minisignKey}`;
+}
+
 /** `/api/packages`: the catalog, most downloaded first. */
 export async function packages() {
   return (await request("/api/packages")).result;

@@ -1,7 +1,7 @@
 // One build's live view: its log over Server-Sent Events (/api/builds/{id}/logs, replayed
 // from the first line, then live), its steps, elapsed time, and the result.
 
-import { build, curlCommand, formatSize } from "./api.js";
+import { build, curlCommand, formatSize, signingKeys, verifyCommand } from "./api.js";
 import { formatTarget } from "./platform.js";
 
 const STEP_NAMES = {
@@ -215,6 +215,19 @@ export class BuildView {
       + (record.cached ? " (from the cache)" : "") + (record.worker && record.worker !== "local" ? ` on agent ${record.worker}` : "");
   }
 
+  /** The key that signed the artifact (its provenance says which) and the command that checks it. */
+  async showSigningKey(fileName) {
+    try {
+      const response = await fetch(this.$("provenance-link").href, { headers: { Accept: "application/json", "X-Prox-UI": "1" } });
+      const id = response.ok ? response.headers.get("X-Prox-Signing-Key") : null;
+      const key = (await signingKeys()).find((k) => k.id === id);
+      this.$("signing-key-id").textContent = id || "unknown";
+      this.$("verify-command").value = key ? verifyCommand(fileName, key.minisign) : "";
+    } catch {
+      this.$("signing-key-id").textContent = "unknown";
+    }
+  }
+
   finish(record) {
     this.finished = true;
     if (this.timer) clearInterval(this.timer);
@@ -256,6 +269,10 @@ export class BuildView {
       const link = window.location.origin + record.links.download;
       this.$("exact-link").value = link;
       this.$("exact-curl").value = curlCommand(link);
+      this.$("provenance-link").href = record.links.provenance;
+      this.$("signature-link").href = record.links.signature;
+      this.$("signature-link").setAttribute("download", a.file_name + ".minisig");
+      this.showSigningKey(a.file_name);
     } else {
       this.$("failure").hidden = false;
       this.$("failure-message").textContent = record.error ? record.error.message : `the build ended ${record.state}`;
