@@ -189,7 +189,7 @@ public actor BuildCoordinator: BuildService {
     /// fail it: the binary is good, and its provenance is made again when first asked for.
     private func attest(_ artifact: ArtifactRecord, build id: BuildID) async {
         guard let attestor else { return }
-        let run = ProvenanceStatement.Run(buildID: id, builder: nil, startedOn: records[id]?.startedAt, finishedOn: Date())
+        let run = ProvenanceStatement.Run(buildID: id, builder: .thisHub, startedOn: records[id]?.startedAt, finishedOn: Date())
         do {
             let signed = try await attestor.attest(artifact, run: run)
             logs.append(BuildEvent(step: .commit, stream: .info, text: "provenance signed with key \(signed.keyID)"), to: id)

@@ -93,13 +93,23 @@ public struct ProvenanceStatement: Codable, Sendable, Equatable {
 
     /// Who built it and when.
     public struct Run: Sendable, Equatable {
+        /// Who built an artifact.
+        public enum Builder: Sendable, Equatable {
+            /// The hub that signs it (standalone builds).
+            case thisHub
+            /// An agent, by name (hub mode).
+            case agent(String)
+            /// Not known: provenance made after the fact (an artifact cached before signing
+            /// began, or fetched from another hub).
+            case unknown
+        }
+
         public var buildID: BuildID?
-        /// The agent that built it; nil for the hub itself (standalone) or unknown.
-        public var builder: String?
+        public var builder: Builder
         public var startedOn: Date?
         public var finishedOn: Date?
 
-        public init(buildID: BuildID?, builder: String?, startedOn: Date?, finishedOn: Date?) {
+        public init(buildID: BuildID?, builder: Builder, startedOn: Date?, finishedOn: Date?) {
             self.buildID = buildID
             self.builder = builder
             self.startedOn = startedOn

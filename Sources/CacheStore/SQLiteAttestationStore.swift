@@ -23,6 +23,27 @@ public struct SQLiteAttestationStore: AttestationStore {
         }
     }
 
+    /// Rebuild checks still `pending` from a run that stopped before they finished are
+    /// marked `failed`, saying so (at start, before any new one is queued). Returns how many.
+    @discardableResult
+    public func failInterruptedReproductions() async throws(ProxError) -> Int {
+        do {
+            return try await db.write { db in
+                try db.execute(
+                    sql: """
+                        UPDATE attestation
+                        SET data = json_set(data, '$.reproduction.state', 'failed',
+                            '$.reproduction.detail', 'the rebuild was interrupted: proxhub stopped before it finished')
+                        WHERE json_extract(data, '$.reproduction.state') = 'pending'
+                        """
+                )
+                return db.changesCount
+            }
+        } catch {
+            throw ProxError(.internal, "cannot update the cache index: \(error)")
+        }
+    }
+
     public func saveAttestation(_ attestation: SignedProvenance, for key: CacheKey) async throws(ProxError) {
         let data: Data
         do {

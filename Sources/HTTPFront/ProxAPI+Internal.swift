@@ -87,7 +87,7 @@ extension ProxAPI {
         // is read from the binary itself. A failure does not refuse the artifact (it is made
         // again when first asked for).
         if let attestor {
-            let run = ProvenanceStatement.Run(buildID: record.id, builder: record.worker, startedOn: record.startedAt, finishedOn: Date())
+            let run = ProvenanceStatement.Run(buildID: record.id, builder: record.worker.map { .agent($0) } ?? .unknown, startedOn: record.startedAt, finishedOn: Date())
             do {
                 _ = try await attestor.attest(artifact, run: run)
             } catch {

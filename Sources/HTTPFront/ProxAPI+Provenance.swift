@@ -38,11 +38,11 @@ extension ProxAPI {
                 let pem: String
             }
             let listing = keys.enumerated().map { Key(id: $1.id, current: $0 == 0, minisign: $1.minisign, pem: $1.pem) }
-            return try Self.json(Envelope(statusCode: 200, result: listing), cacheControl: "public, max-age=300")
+            return try Self.json(Envelope(statusCode: 200, result: listing), cacheControl: "\(cacheScope), max-age=300")
         case "minisign":
-            return Self.text(keys[0].minisignFile, type: "text/plain; charset=utf-8", fileName: "prox-\(keys[0].id).pub")
+            return Self.text(keys[0].minisignFile, type: "text/plain; charset=utf-8", fileName: "prox-\(keys[0].id).pub", cacheControl: "\(cacheScope), max-age=300")
         case "pem":
-            return Self.text(keys[0].pem, type: "application/x-pem-file", fileName: "prox-\(keys[0].id).pem")
+            return Self.text(keys[0].pem, type: "application/x-pem-file", fileName: "prox-\(keys[0].id).pem", cacheControl: "\(cacheScope), max-age=300")
         case let other?:
             throw ProxError.invalid("unknown format \(Platform.quoted(other)): use format=json, format=minisign or format=pem")
         }
@@ -54,7 +54,7 @@ extension ProxAPI {
 
     func minisig(ofBuild id: String) async throws -> Response {
         let artifact = try await builtArtifact(id)
-        return Self.text(try await attestation(of: artifact).minisig, type: "text/plain; charset=utf-8", fileName: artifact.build.platform.downloadFileName + ".minisig")
+        return Self.text(try await attestation(of: artifact).minisig, type: "text/plain; charset=utf-8", fileName: artifact.build.platform.downloadFileName + ".minisig", cacheControl: "\(cacheScope), max-age=3600")
     }
 
     func provenance(ofKey text: String) async throws -> Response {
@@ -63,7 +63,7 @@ extension ProxAPI {
 
     func minisig(ofKey text: String) async throws -> Response {
         let artifact = try await cachedArtifact(text)
-        return Self.text(try await attestation(of: artifact).minisig, type: "text/plain; charset=utf-8", fileName: artifact.build.platform.downloadFileName + ".minisig")
+        return Self.text(try await attestation(of: artifact).minisig, type: "text/plain; charset=utf-8", fileName: artifact.build.platform.downloadFileName + ".minisig", cacheControl: "\(cacheScope), max-age=3600")
     }
 
     private func signer() throws(ProxError) -> any Attestor {
@@ -81,10 +81,9 @@ extension ProxAPI {
         guard record.state == .succeeded else {
             throw ProxError(.notFound, "build \(record.id) has no artifact (it is \(record.state.rawValue)): provenance exists for succeeded builds")
         }
-        guard let artifact = try await store.lookup(record.key) else {
-            throw ProxError(.notFound, "the artifact of build \(record.id) has since been evicted from the cache: request it again to rebuild")
-        }
-        return artifact
+        // Through the build service, as the artifact route does: in hub mode it fetches the
+        // binary from the hub that has it.
+        return try await builds.wait(for: record.id)
     }
 
     private func cachedArtifact(_ text: String) async throws -> ArtifactRecord {
@@ -146,8 +145,12 @@ extension ProxAPI {
         return response
     }
 
-    static func text(_ text: String, type: String, fileName: String) -> Response {
-        var headers: HTTPFields = [.contentType: type, .cacheControl: "public, max-age=3600"]
+    /// Shared caches may keep what a public server signs; a private one's answers are the
+    /// client's own.
+    var cacheScope: String { options.access.isPrivate ? "private" : "public" }
+
+    static func text(_ text: String, type: String, fileName: String, cacheControl: String) -> Response {
+        var headers: HTTPFields = [.contentType: type, .cacheControl: cacheControl]
         headers[.contentDisposition] = "inline; filename=\"\(fileName)\""
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
     }

@@ -41,7 +41,7 @@ public struct ProvenanceSigner: Attestor {
 
     public func attestation(of artifact: ArtifactRecord) async throws(ProxError) -> SignedProvenance {
         if let stored = try await store.attestation(for: artifact.key) { return stored }
-        let run = ProvenanceStatement.Run(buildID: nil, builder: nil, startedOn: nil, finishedOn: artifact.createdAt)
+        let run = ProvenanceStatement.Run(buildID: nil, builder: .unknown, startedOn: nil, finishedOn: nil)
         return try await attest(artifact, run: run)
     }
 
@@ -58,7 +58,12 @@ public struct ProvenanceSigner: Attestor {
         guard scan.sha256 == artifact.digest else {
             throw ProxError(.invalidArtifact, "the cached file's SHA-256 is \(scan.sha256), not \(artifact.digest) as its index says: not signed")
         }
-        let builder = run.builder.map { "proxagent/\($0)" } ?? "proxhub/\(hubName)"
+        let builder =
+            switch run.builder {
+            case .thisHub: "proxhub/\(hubName)"
+            case .agent(let name): "proxagent/\(name)"
+            case .unknown: "unknown"
+            }
         let statement = try ProvenanceStatement(artifact: artifact, info: scan.info, run: run, builder: builder)
         let payload: [UInt8]
         do {

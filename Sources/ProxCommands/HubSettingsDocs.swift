@@ -225,7 +225,7 @@ extension HubConfiguration {
         SettingDoc(
             "--verify-rebuilds", default: #"0: none"#,
             help: #"The share of new artifacts built again from scratch to prove them reproducible (0 to 1)."#,
-            details: #"The share of new artifacts (0 to 1; `1` is every one) that proxhub builds a second time, one at a time at low priority, in a new directory with empty Go caches, comparing the SHA-256. The result is kept with the artifact's provenance (`GET /api/artifacts/{key}`: `reproduction`, and the `X-Prox-Reproduced` header of its provenance: `pending`, `true`, `false` or `failed`); a mismatch is logged as an error with both digests. Standalone only for now: in hub mode it is ignored, with a notice at start. A value outside 0 to 1 is exit status 64."#
+            details: #"The share of new artifacts (0 to 1; `1` is every one) that proxhub builds a second time, one at a time at low priority, in a new directory with empty Go caches, comparing the SHA-256. The result is kept with the artifact's provenance (`GET /api/artifacts/{key}`: `reproduction`, and the `X-Prox-Reproduced` header of its provenance: `pending`, `true`, `false`, `failed`, or `unchecked` when no rebuild was made); a mismatch is logged as an error with both digests. Rebuilds run beside user builds (niced as they are) and do not count against `--simultaneous-jobs`; one still pending when proxhub stops is marked `failed` at the next start. Standalone only for now: in hub mode it is ignored, with a notice at start. A value outside 0 to 1 is exit status 64."#
         ),
         SettingDoc(
             "--signing-public-key", default: #"none"#,

@@ -63,6 +63,7 @@ public struct ProxhubApp: Sendable {
             configuration: .init(root: root + "/cache", maxSize: configuration.cacheMaxSize, hitWriteInterval: configuration.cacheHitWriteInterval),
             logger: logger
         )
+        try await store.attestations.failInterruptedReproductions()
         let verifier = Self.verifier(configuration, runner: runner.configuration, scratch: root + "/tmp/verify", store: store, logger: logger)
         let signer = try Self.signer(configuration, root: root, store: store, verifier: verifier, logger: logger)
         let proxy = try ModuleProxy(goproxy: configuration.goproxy)
@@ -150,14 +151,20 @@ public struct ProxhubApp: Sendable {
         _ configuration: HubConfiguration, root: String, store: ArtifactCache, verifier: RebuildVerifier?, logger: Logger
     ) throws -> ProvenanceSigner {
         let path = configuration.signingKey ?? root + "/signing-key.pem"
+        let key: SigningKey
+        let retired: [PublicSigningKey]
         do throws(ProxError) {
-            let key = try SigningKeyFile.loadOrCreate(at: path, logger: logger)
-            let retired = try SigningKeyFile.publicKeys(at: configuration.retiredSigningKeys)
-            return ProvenanceSigner(
-                key: key, retired: retired, store: store.attestations, hubName: ProcessInfo.processInfo.hostName, verifier: verifier, logger: logger)
+            key = try SigningKeyFile.loadOrCreate(at: path, logger: logger)
         } catch {
             throw ConfigurationError("--signing-key: \(error.message)")
         }
+        do throws(ProxError) {
+            retired = try SigningKeyFile.publicKeys(at: configuration.retiredSigningKeys)
+        } catch {
+            throw ConfigurationError("--signing-public-key: \(error.message)")
+        }
+        return ProvenanceSigner(
+            key: key, retired: retired, store: store.attestations, hubName: ProcessInfo.processInfo.hostName, verifier: verifier, logger: logger)
     }
 
     /// `--verify-rebuilds`: standalone, rebuilds with the hub's own go commands, each in a

@@ -1,6 +1,7 @@
 import BuildCore
 import Crypto
 import Foundation
+import HTTPFront
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -62,6 +63,28 @@ import Testing
             let verified = try #require(Minisign.verify(minisig.text, prehash: Blake2b.hash(Array(download.body.readableBytesView)), keys: [published]))
             #expect(verified.trustedComment.contains("sha256:\(digest)"))
             #expect(try await client.execute(uri: "/api/artifacts/\(key)/minisig", method: .get).text == minisig.text)
+        }
+    }
+
+    @Test func aPrivateServersKeysAndSignaturesAreNotForSharedCaches() async throws {
+        let token = "pull-token-0123456789abcdef"
+        let api = try await InProcessAPI(access: AccessPolicy(pullTokens: [token]))
+        defer { api.cleanUp() }
+        try await api.test { client in
+            let auth: HTTPFields = [.authorization: "Bearer \(token)"]
+            #expect(try await client.execute(uri: "/api/signing-key", method: .get).status == .unauthorized)
+            let keys = try await client.execute(uri: "/api/signing-key", method: .get, headers: auth)
+            #expect(keys.headers[.cacheControl] == "private, max-age=300")
+            let download = try await client.execute(uri: Self.query, method: .get, headers: auth)
+            let key = try #require(download.headers[.init("X-Prox-Cache-Key")!])
+            let minisig = try await client.execute(uri: "/api/artifacts/\(key)/minisig", method: .get, headers: auth)
+            #expect(minisig.headers[.cacheControl] == "private, max-age=3600")
+        }
+        let open = try await InProcessAPI()
+        defer { open.cleanUp() }
+        try await open.test { client in
+            let keys = try await client.execute(uri: "/api/signing-key", method: .get)
+            #expect(keys.headers[.cacheControl] == "public, max-age=300")
         }
     }
 
