@@ -343,12 +343,19 @@ struct BuildCoordinatorTests {
 
     @Test("LocalJobQueue runs at most `slots` builds at once", arguments: [1, 2])
     func slots(slots: Int) async throws {
-        let h = try await CoordinatorHarness(delay: .milliseconds(200), slots: slots)
+        // Builds wait at a gate: `slots` of the four start, the others wait for a slot
+        // (however slowly the machine schedules them), and all finish once it opens.
+        let gate = Gate()
+        let h = try await CoordinatorHarness(gate: gate, slots: slots)
         defer { h.cleanUp() }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for n in 0..<4 {
                 group.addTask { _ = try await h.coordinator.artifact(for: try CacheFixture.build(n)) }
             }
+            #expect(await eventually(timeout: .seconds(30)) { h.state.calls == slots }, "\(slots) builds start")
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(h.state.calls == slots, "no more start while the slots are taken")
+            await gate.release()
             try await group.waitForAll()
         }
         #expect(h.state.calls == 4)
