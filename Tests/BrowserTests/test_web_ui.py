@@ -184,6 +184,7 @@ class WebUITests(unittest.TestCase):
         command = self.wait(lambda d: self.by_id("verify-command").get_attribute("value"), 30, "no verify command shown")
         key = json.loads(prox.get("/api/signing-key"))["result"][0]
         self.assertEqual(self.text("signing-key-id"), key["id"])
+        self.assertTrue(self.text("reproduced").startswith("not checked"), self.text("reproduced"))
         self.assertEqual(command, f"minisign -Vm caddy_linux_arm6_custom -x caddy_linux_arm6_custom.minisig -P {key['minisign']}")
         with open(path + ".minisig", "wb") as f:
             f.write(prox.get(record["links"]["signature"]))

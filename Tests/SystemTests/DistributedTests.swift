@@ -72,6 +72,17 @@ import Testing
         await a.stop()
         await b.stop()
         await hub.stop()
+
+        // The same request built by a standalone proxhub, in its own directories with its own
+        // Go caches, gives the bytes the agent built: builds are reproducible across hosts'
+        // directories and caches.
+        let standalone = try await LiveHub.start(goCacheRoot: Fixture.temporaryDirectory("prox-own-go-caches"))
+        let same = try await standalone.get("/api/download?os=linux&arch=amd64&p=github.com/proxfixture/hello@v0.2.0&version=v2.8.0")
+        #expect(same.status == 200)
+        #expect(same.header("X-Prox-Cache-Key") == records[0]["key"] as? String, "the same request: the same cache key")
+        #expect(same.header("X-Prox-Cache") == "miss", "built here, not fetched")
+        #expect(same.sha256 == (records[0]["artifact"] as? [String: Any])?["sha256"] as? String, "agent \(records[0]["worker"] ?? "?") and standalone built the same bytes")
+        await standalone.stop()
     }
 
     @Test func aKilledAgentsJobIsReclaimedAndTheWaitingClientGetsTheBinary() async throws {

@@ -19,6 +19,15 @@ function seconds(value) {
   return `${m} min ${String(Math.floor(value % 60)).padStart(2, "0")} s`;
 }
 
+/** The `X-Prox-Reproduced` header of a provenance response, in words. */
+const REPRODUCED = {
+  true: "yes: a rebuild from scratch gave the same bytes",
+  false: "no: a rebuild from scratch gave other bytes",
+  pending: "a rebuild from scratch is under way",
+  failed: "the rebuild from scratch did not finish",
+  unchecked: "not checked (the server rebuilds a share of new builds only with --verify-rebuilds)",
+};
+
 export class BuildView {
   constructor(root, onFinished) {
     this.root = root;
@@ -215,11 +224,13 @@ export class BuildView {
       + (record.cached ? " (from the cache)" : "") + (record.worker && record.worker !== "local" ? ` on agent ${record.worker}` : "");
   }
 
-  /** The key that signed the artifact (its provenance says which) and the command that checks it. */
+  /** The key that signed the artifact (its provenance says which), whether a rebuild from
+   * scratch reproduced it, and the command that checks it. */
   async showSigningKey(fileName) {
     try {
       const response = await fetch(this.$("provenance-link").href, { headers: { Accept: "application/json", "X-Prox-UI": "1" } });
       const id = response.ok ? response.headers.get("X-Prox-Signing-Key") : null;
+      this.$("reproduced").textContent = REPRODUCED[response.ok ? response.headers.get("X-Prox-Reproduced") : null] || "unknown";
       const key = (await signingKeys()).find((k) => k.id === id);
       this.$("signing-key-id").textContent = id || "unknown";
       this.$("verify-command").value = key ? verifyCommand(fileName, key.minisign) : "";
