@@ -32,6 +32,7 @@ public actor RebuildVerifier {
         self.logger = logger
         self.random = random
         self.makeRunner = makeRunner
+        Self.remove(scratch)  // rebuilds a stop interrupted
     }
 
     /// Picks `artifact` for a rebuild with probability ``fraction``; returns at once.

@@ -64,7 +64,7 @@ public struct ProxhubApp: Sendable {
             logger: logger
         )
         try await store.attestations.failInterruptedReproductions()
-        let verifier = Self.verifier(configuration, runner: runner.configuration, scratch: root + "/tmp/verify", store: store, logger: logger)
+        let verifier = await Self.verifier(configuration, runner: runner, scratch: root + "/tmp/verify", store: store, logger: logger)
         let signer = try Self.signer(configuration, root: root, store: store, verifier: verifier, logger: logger)
         let proxy = try ModuleProxy(goproxy: configuration.goproxy)
         let settings: BuildSettings
@@ -169,17 +169,19 @@ public struct ProxhubApp: Sendable {
 
     /// `--verify-rebuilds`: standalone, rebuilds with the hub's own go commands, each in a
     /// new directory under `scratch` with empty Go caches (module and build cache).
+    /// In hub mode the hub rebuilds what agents pushed, itself: another host than the
+    /// agent, with cold caches. It needs a go command of its own (`--go`).
     static func verifier(
-        _ configuration: HubConfiguration, runner: GoToolchainRunner.Configuration, scratch: String, store: ArtifactCache, logger: Logger
-    ) -> RebuildVerifier? {
+        _ configuration: HubConfiguration, runner: GoToolchainRunner, scratch: String, store: ArtifactCache, logger: Logger
+    ) async -> RebuildVerifier? {
         guard configuration.verifyRebuilds > 0 else { return nil }
-        if configuration.hub {
-            logger.notice("--verify-rebuilds applies to standalone builds only: ignored in hub mode")
+        if configuration.hub, (try? await runner.settings()) == nil {
+            logger.notice("--verify-rebuilds needs a go command on the hub (--go) to rebuild what agents push: no rebuilds")
             return nil
         }
-        try? FileManager.default.removeItem(atPath: scratch)  // rebuilds a crash interrupted
+        let base = runner.configuration
         return RebuildVerifier(fraction: configuration.verifyRebuilds, store: store.attestations, scratch: scratch, logger: logger) { root in
-            var fresh = runner
+            var fresh = base
             fresh.moduleCache = root + "/mod"
             fresh.buildCache = root + "/cache"
             fresh.workDirectory = root + "/work"

@@ -85,6 +85,29 @@ import Testing
         await standalone.stop()
     }
 
+    @Test func theHubRebuildsWhatAnAgentPushedAndFindsTheSameBytes() async throws {
+        // --verify-rebuilds in hub mode: the hub, another host than the agent, rebuilds with
+        // its own go command in a new directory with empty Go caches.
+        let redis = try RedisServer()
+        defer { redis.stop() }
+        let hub = try await Cluster.hub(redis: redis) { $0.verifyRebuilds = 1 }
+        let agent = try await LiveAgent.start(try Cluster.agentConfiguration(redis: redis, hub: hub, name: "builder"))
+        let download = try await hub.get("/api/download?os=linux&arch=amd64&p=github.com/proxfixture/hello@v0.1.0&version=v2.8.0")
+        #expect(download.status == 200)
+        let key = try #require(download.header("X-Prox-Cache-Key"))
+        let verifier = try #require(hub.hub.signer.verifier, "the hub has a go command: it verifies")
+        await verifier.idle()
+        let info = try #require(try await hub.get("/api/artifacts/\(key)").json()["result"] as? [String: Any])
+        let reproduction = try #require(info["reproduction"] as? [String: Any], "\(info)")
+        #expect(reproduction["state"] as? String == "reproduced", "\(reproduction)")
+        #expect(reproduction["rebuild_sha256"] as? String == download.sha256)
+        let envelope = try JSONDecoder.prox.decode(DSSEEnvelope.self, from: Data(try await hub.get("/api/artifacts/\(key)/provenance").body))
+        let statement = try JSONDecoder.prox.decode(ProvenanceStatement.self, from: Data(try #require(envelope.verifiedPayload(keys: hub.hub.signer.publicKeys))))
+        #expect(statement.predicate.runDetails.builder.id == "urn:prox:builder:proxagent/builder", "the agent built it; the hub checked it")
+        await agent.stop()
+        await hub.stop()
+    }
+
     @Test func aKilledAgentsJobIsReclaimedAndTheWaitingClientGetsTheBinary() async throws {
         let redis = try RedisServer()
         defer { redis.stop() }
