@@ -78,7 +78,7 @@ public struct HubConfiguration: Sendable, Equatable {
 
     /// proxhub's settings with their documentation.
     static let table = SettingsTable(
-        command: "proxhub", abstract: "Prox: a self-hosted, Caddy-compatible build service for custom Caddy binaries.",
+        command: "proxhub", abstract: "Prox: a self-hosted, Caddy-compatible build service for custom Caddy binaries. To check a binary it built: proxhub verify --help.",
         settings: settings, docs: docs)
 
     /// How each setting is applied (in no particular order; ``docs`` gives the order).

@@ -3,7 +3,8 @@ import Foundation
 import Logging
 
 /// `proxhub`: the build service. Its flags, their `PB_*` variables (which win) and its
-/// `--help` all come from ``HubConfiguration/table``.
+/// `--help` all come from ``HubConfiguration/table``. `proxhub verify FILE ...` checks a
+/// downloaded binary offline instead (``VerifyCommand``).
 public struct ProxHubCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "proxhub", abstract: HubConfiguration.table.abstract, usage: "proxhub [--flag value | --flag=value | --switch] ... (proxhub --help lists them)",
@@ -15,6 +16,11 @@ public struct ProxHubCommand: AsyncParsableCommand {
     public init() {}
 
     public func run() async throws {
+        if arguments.first == "verify" {
+            let status = await VerifyCommand.run(Array(arguments.dropFirst()))
+            if status != 0 { throw ExitCode(status) }
+            return
+        }
         let flags = try CommandStart.configuration { () throws(ConfigurationError) in try HubConfiguration.table.parse(arguments) }
         guard let flags else {
             print(HubConfiguration.table.help)

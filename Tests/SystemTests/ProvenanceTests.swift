@@ -113,6 +113,22 @@ import Testing
         let refused = try Self.run("/usr/bin/minisign", ["-V", "-m", work + "/flipped", "-x", work + "/caddy.minisig", "-p", work + "/prox.pub"])
         #expect(refused.status != 0, "a flipped byte fails: \(refused.output)")
 
+        // proxhub verify checks all of it offline, and refuses a changed file or statement.
+        let proxhub = Fixture.repositoryRoot + "/.build/debug/proxhub"
+        try Data(envelopeReply.body).write(to: URL(fileURLWithPath: binary + ".intoto.json"))
+        let verify = try Self.run(proxhub, ["verify", binary, "--key", work + "/prox.pub", "--signature", work + "/caddy.minisig"])
+        #expect(verify.status == 0, "\(verify.output)")
+        #expect(verify.output.contains("OK   modules: \(go) and all \(modules.count) modules"), "\(verify.output)")
+        #expect(verify.output.hasSuffix("\(binary): verified\n"), "\(verify.output)")
+        let flippedCheck = try Self.run(proxhub, ["verify", work + "/flipped", "--key", work + "/prox.pub", "--signature", work + "/caddy.minisig", "--provenance", binary + ".intoto.json"])
+        #expect(flippedCheck.status == 1, "\(flippedCheck.output)")
+        #expect(flippedCheck.output.contains("FAIL signature:") && flippedCheck.output.contains("FAIL subject:"), "\(flippedCheck.output)")
+        let forgedCheck = try Self.run(proxhub, ["verify", binary, "--key", work + "/key.pem", "--provenance", work + "/forged.json"])
+        #expect(forgedCheck.status == 1 && forgedCheck.output.contains("FAIL provenance signature"), "\(forgedCheck.output)")
+        let otherKey = SigningKey.generate().publicKey.minisign
+        let untrusted = try Self.run(proxhub, ["verify", binary, "--key", otherKey, "--signature", work + "/caddy.minisig"])
+        #expect(untrusted.status == 1, "a key one does not trust verifies nothing: \(untrusted.output)")
+
         // openssl reads the key file, and its public half is the published one.
         let openssl = try Self.run("/usr/bin/openssl", ["pkey", "-in", keyFile, "-pubout"])
         #expect(openssl.status == 0 && openssl.output == pem, "\(openssl.output)")
