@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "CacheStore", targets: ["CacheStore"]),
         .library(name: "FileIO", targets: ["FileIO"]),
         .library(name: "Provenance", targets: ["Provenance"]),
+        .library(name: "ObjectStorage", targets: ["ObjectStorage"]),
         .library(name: "GoProxyClient", targets: ["GoProxyClient"]),
         .library(name: "GoToolchain", targets: ["GoToolchain"]),
         .library(name: "HTTPFront", targets: ["HTTPFront"]),
@@ -124,6 +125,12 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // S3-compatible object storage (issue 14): so far AWS Signature Version 4.
+        .target(
+            name: "ObjectStorage",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSettings
+        ),
         // The Caddy-compatible HTTP API, live logs and the web UI.
         .target(
             name: "HTTPFront",
@@ -230,6 +237,11 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ObjectStorageTests",
+            dependencies: ["ObjectStorage"],
             swiftSettings: strictSettings
         ),
         .testTarget(
