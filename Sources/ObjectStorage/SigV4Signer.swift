@@ -105,6 +105,27 @@ public struct SigV4Signer: Sendable {
         )
     }
 
+    /// A presigned URL (query-string authentication): anyone holding it may make this one
+    /// request, without credentials, for `expires` (1 s to 7 days), as a download redirect
+    /// to an object needs. Only `host` is signed; the payload is `UNSIGNED-PAYLOAD`.
+    public func presignedURL(method: String, scheme: String = "https", host: String, path: String, expires: Duration, at date: Date) -> String {
+        let (amzDate, day) = Self.timestamps(date)
+        let scope = "\(day)/\(region)/\(service)/aws4_request"
+        let seconds = min(max(expires.components.seconds, 1), 7 * 24 * 3600)
+        var query: [(name: String, value: String)] = [
+            ("X-Amz-Algorithm", "AWS4-HMAC-SHA256"), ("X-Amz-Credential", "\(credentials.accessKeyID)/\(scope)"),
+            ("X-Amz-Date", amzDate), ("X-Amz-Expires", String(seconds)), ("X-Amz-SignedHeaders", "host"),
+        ]
+        if let token = credentials.sessionToken { query.append(("X-Amz-Security-Token", token)) }
+        let canonicalQuery = Self.canonicalQuery(query)
+        let canonicalRequest = [
+            method.uppercased(), Self.encode(path, slash: false), canonicalQuery, "host:\(host)\n", "host", "UNSIGNED-PAYLOAD",
+        ].joined(separator: "\n")
+        let stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope, Self.hex(SHA256.hash(data: Array(canonicalRequest.utf8)))].joined(separator: "\n")
+        let signature = Self.hex(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: signingKey(day: day)))
+        return "\(scheme)://\(host)\(Self.encode(path, slash: false))?\(canonicalQuery)&X-Amz-Signature=\(signature)"
+    }
+
     /// `HMAC(HMAC(HMAC(HMAC("AWS4" + secret, day), region), service), "aws4_request")`.
     func signingKey(day: String) -> SymmetricKey {
         var key = SymmetricKey(data: Array(("AWS4" + credentials.secretAccessKey).utf8))

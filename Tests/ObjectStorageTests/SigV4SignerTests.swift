@@ -62,6 +62,21 @@ import Testing
         #expect(signed.headers.contains { $0.name == "host" } == false, "the client sends host itself")
     }
 
+    @Test func s3sDocumentedPresignedURL() {
+        let signer = SigV4Signer(
+            credentials: AWSCredentials(accessKeyID: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+            region: "us-east-1")
+        let url = signer.presignedURL(
+            method: "GET", host: "examplebucket.s3.amazonaws.com", path: "/test.txt", expires: .seconds(86400),
+            at: Date(timeIntervalSince1970: 1_369_353_600))
+        #expect(
+            url
+                == "https://examplebucket.s3.amazonaws.com/test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404"
+        )
+        let capped = signer.presignedURL(method: "GET", host: "h", path: "/k", expires: .seconds(30 * 24 * 3600), at: Date())
+        #expect(capped.contains("X-Amz-Expires=604800&"), "at most 7 days, as S3 allows")
+    }
+
     @Test func keysAreEncodedOnceAndATokenIsSigned() {
         let signer = SigV4Signer(credentials: AWSCredentials(accessKeyID: "id", secretAccessKey: "secret", sessionToken: "token"), region: "garage")
         let signed = signer.sign(.init(method: "PUT", host: "127.0.0.1:9000", path: "/bucket/prox/ab cd+é"), at: Self.suiteDate)
