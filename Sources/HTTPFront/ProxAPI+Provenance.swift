@@ -53,8 +53,7 @@ extension ProxAPI {
     }
 
     func minisig(ofBuild id: String) async throws -> Response {
-        let artifact = try await builtArtifact(id)
-        return Self.text(try await attestation(of: artifact).minisig, type: "text/plain; charset=utf-8", fileName: artifact.build.platform.downloadFileName + ".minisig", cacheControl: "\(cacheScope), max-age=3600")
+        try await minisig(of: try await builtArtifact(id))
     }
 
     func provenance(ofKey text: String) async throws -> Response {
@@ -62,8 +61,14 @@ extension ProxAPI {
     }
 
     func minisig(ofKey text: String) async throws -> Response {
-        let artifact = try await cachedArtifact(text)
-        return Self.text(try await attestation(of: artifact).minisig, type: "text/plain; charset=utf-8", fileName: artifact.build.platform.downloadFileName + ".minisig", cacheControl: "\(cacheScope), max-age=3600")
+        try await minisig(of: try await cachedArtifact(text))
+    }
+
+    private func minisig(of artifact: ArtifactRecord) async throws -> Response {
+        let text = try await attestation(of: artifact).minisig
+        return Self.text(
+            text, type: "text/plain; charset=utf-8", fileName: artifact.build.platform.downloadFileName + ".minisig",
+            cacheControl: "\(cacheScope), max-age=3600")
     }
 
     private func signer() throws(ProxError) -> any Attestor {

@@ -1,6 +1,5 @@
 import BuildCore
 import Foundation
-import NIOPosix
 
 /// `proxhub verify FILE`: checks a downloaded binary offline, with nothing but the files a
 /// user fetched and the public keys they trust:
@@ -25,13 +24,7 @@ public enum ArtifactVerifier {
     /// Checks `file` with the signature and provenance files given (nil: skipped, and the
     /// report says so by its absence) against `keys`.
     public static func verify(file: String, keys: [PublicSigningKey], signature: String?, provenance: String?) async throws(ProxError) -> Report {
-        let scanned: Result<BinaryScan.Result, ProxError>
-        do {
-            scanned = try await NIOThreadPool.singleton.runIfActive { Result { () throws(ProxError) in try BinaryScan.scan(path: file) } }
-        } catch {
-            throw ProxError(.internal, "cannot read \(file): the blocking thread pool is shut down")
-        }
-        let scan = try scanned.get()
+        let scan = try await BinaryScan.scan(path: file)
         var checks: [Check] = []
 
         if let signature {

@@ -1,6 +1,7 @@
 import BuildCore
 import Crypto
 import FileIO
+import NIOPosix
 
 /// One pass over a binary: its SHA-256, its BLAKE2b-512 (what minisign signs) and its Go
 /// build information, found where Go's own reader looks for it: the magic at a 16-byte
@@ -15,8 +16,19 @@ enum BinaryScan {
     /// How much follows the header at most: the version and the module list.
     static let captureLimit = 1 << 20
 
+    /// The scan, on NIO's thread pool.
+    static func scan(path: String) async throws(ProxError) -> Result {
+        let scanned: Swift.Result<Result, ProxError>
+        do {
+            scanned = try await NIOThreadPool.singleton.runIfActive { Swift.Result { () throws(ProxError) in try scanBlocking(path: path) } }
+        } catch {
+            throw ProxError(.internal, "cannot read \(path): the blocking thread pool is shut down")
+        }
+        return try scanned.get()
+    }
+
     /// Blocking: run it on the thread pool.
-    static func scan(path: String) throws(ProxError) -> Result {
+    static func scanBlocking(path: String) throws(ProxError) -> Result {
         var sha = SHA256()
         var blake = Blake2b()
         var captured: [UInt8]?

@@ -1,7 +1,6 @@
 import BuildCore
 import Foundation
 import Logging
-import NIOPosix
 
 /// The hub's ``Attestor``: reads a new artifact once (its SHA-256, its BLAKE2b-512 and its
 /// Go build information, on NIO's thread pool), makes the in-toto statement, signs it as a
@@ -46,15 +45,7 @@ public struct ProvenanceSigner: Attestor {
     }
 
     func sign(_ artifact: ArtifactRecord, run: ProvenanceStatement.Run) async throws(ProxError) -> SignedProvenance {
-        let scanned: Result<BinaryScan.Result, ProxError>
-        do {
-            scanned = try await NIOThreadPool.singleton.runIfActive { [path = artifact.path] in
-                Result { () throws(ProxError) in try BinaryScan.scan(path: path) }
-            }
-        } catch {
-            throw ProxError(.internal, "cannot read the artifact: the blocking thread pool is shut down")
-        }
-        let scan = try scanned.get()
+        let scan = try await BinaryScan.scan(path: artifact.path)
         guard scan.sha256 == artifact.digest else {
             throw ProxError(.invalidArtifact, "the cached file's SHA-256 is \(scan.sha256), not \(artifact.digest) as its index says: not signed")
         }

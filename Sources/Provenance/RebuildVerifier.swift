@@ -47,10 +47,8 @@ public actor RebuildVerifier {
 
     /// Waits until every rebuild asked for has finished (tests, shutdown).
     public func idle() async {
-        while let worker {
-            await worker.value
-            if self.worker == worker { self.worker = nil }
-        }
+        // `drain` clears `worker` when it ends; a rebuild asked for meanwhile starts another.
+        while let worker { await worker.value }
     }
 
     private func drain() async {
