@@ -33,7 +33,8 @@ public final class RedisServer: @unchecked Sendable {
     }
 
     public let host = Loopback.host
-    public let port: Int
+    /// Chosen once, at the first start that binds it; restarts keep it.
+    public private(set) var port: Int
     /// The server's working directory: redis.conf, redis.log and persisted data.
     public let directory: String
     public let persistent: Bool
@@ -58,8 +59,17 @@ public final class RedisServer: @unchecked Sendable {
         self.persistent = persistent
         self.defaultUser = defaultUser
         self.users = users
-        try configuration.write(toFile: configurationPath, atomically: true, encoding: .utf8)
-        try start()
+        // A free port may be taken by another test between choosing it and binding it: then
+        // choose again (a few times), rather than fail the test that wanted a server.
+        for attempt in 1...5 {
+            try configuration.write(toFile: configurationPath, atomically: true, encoding: .utf8)
+            do {
+                try start()
+                return
+            } catch let error as FixtureError where attempt < 5 && error.message.contains("Address already in use") {
+                port = try Loopback.freePort()
+            }
+        }
     }
 
     deinit {
