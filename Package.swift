@@ -125,10 +125,18 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        // S3-compatible object storage (issue 14): so far AWS Signature Version 4.
+        // Adapter: S3-compatible object storage (MinIO, Garage, Ceph RGW, R2, AWS), the
+        // ObjectStore seam over AsyncHTTPClient with AWS Signature Version 4.
         .target(
             name: "ObjectStorage",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "BuildCore", "FileIO",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: strictSettings
         ),
         // The Caddy-compatible HTTP API, live logs and the web UI.
@@ -160,7 +168,7 @@ let package = Package(
         .target(
             name: "ProxCommands",
             dependencies: [
-                "BuildCore", "CacheStore", "FileIO", "GoProxyClient", "GoToolchain", "HTTPFront", "Provenance", "QueueRedis",
+                "BuildCore", "CacheStore", "FileIO", "GoProxyClient", "GoToolchain", "HTTPFront", "ObjectStorage", "Provenance", "QueueRedis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -241,7 +249,13 @@ let package = Package(
         ),
         .testTarget(
             name: "ObjectStorageTests",
-            dependencies: ["ObjectStorage"],
+            dependencies: [
+                "ObjectStorage", "BuildCore", "ProxTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -266,7 +280,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CacheStoreTests",
-            dependencies: ["CacheStore", "BuildCore", "ProxTestSupport"],
+            dependencies: ["CacheStore", "BuildCore", "ProxTesting", "ProxTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -280,7 +294,7 @@ let package = Package(
         .testTarget(
             name: "SystemTests",
             dependencies: [
-                "HTTPFront", "CacheStore", "BuildCore", "GoProxyClient", "GoToolchain", "ProxCommands", "ProxTestSupport", "Provenance", "QueueRedis",
+                "HTTPFront", "CacheStore", "BuildCore", "GoProxyClient", "GoToolchain", "ObjectStorage", "ProxCommands", "ProxTestSupport", "Provenance", "QueueRedis",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),

@@ -32,8 +32,11 @@ PACKAGES=(redis-server libhiredis-dev libsqlite3-dev python3 python3-venv curl c
 if [ "${PROX_SETUP_BENCH:-0}" = 1 ]; then
     PACKAGES+=(wrk nginx-light redis-tools)
 fi
-# The browser tests' Selenium, from PyPI (pinned: the version the tests were written against).
+# From PyPI, pinned (the versions the tests were written against): the browser tests'
+# Selenium; moto's S3 server (scripts/s3-test-server.py) for the object storage tests and
+# scripts/cluster.sh; prometheus_client's parser for the /metrics tests.
 SELENIUM=selenium==4.51.0
+PYPI_PACKAGES=("$SELENIUM" "moto[server]==5.2.1" "prometheus-client==0.21.1")
 BACKPORTS_FILE=/etc/apt/sources.list.d/bookworm-backports.sources
 
 # The Debian mirror this machine already uses for bookworm (backports come from the same one).
@@ -156,15 +159,25 @@ else
     warn "  chromium and chromedriver (browser tests), minisign and python3-cryptography (provenance tests)"
 fi
 
-# --- Selenium (browser tests) ------------------------------------------------------
+# --- Python packages (browser tests, S3 test server, metrics parser) --------------------
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 venv=${PROX_VENV:-$repo/.venv}
-if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import selenium, sys; sys.exit(selenium.__version__ != sys.argv[1])' "${SELENIUM#*==}" 2>/dev/null; then
-    say "already installed: $SELENIUM in $venv"
+venv_ready() {
+    "$venv/bin/python" - "${PYPI_PACKAGES[@]}" <<'PY' 2>/dev/null
+import sys
+from importlib.metadata import version
+for spec in sys.argv[1:]:
+    name, _, wanted = spec.partition("==")
+    if version(name.split("[")[0]) != wanted:
+        sys.exit(1)
+PY
+}
+if [ -x "$venv/bin/python" ] && venv_ready; then
+    say "already installed: ${PYPI_PACKAGES[*]} in $venv"
 else
-    say "installing $SELENIUM into $venv (PyPI)"
+    say "installing ${PYPI_PACKAGES[*]} into $venv (PyPI)"
     python3 -m venv "$venv"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$SELENIUM"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${PYPI_PACKAGES[@]}"
 fi
 
 # --- Swift --------------------------------------------------------------------

@@ -20,15 +20,11 @@ enum ArtifactResponse {
     static let versionHeader = HTTPField.Name("X-Prox-Caddy-Version")!
     static let goVersionHeader = HTTPField.Name("X-Prox-Go-Version")!
 
-    static func make(
-        _ record: ArtifactRecord, request: Request, fileName: String, cache: String, buildID: String?, verifyDigest: Bool,
-        sendfileSlot: () async -> SendfileSlot?
-    ) async throws -> Response {
+    /// The headers that describe an artifact, on every answer about it (the file, a 304, a
+    /// redirect to it).
+    static func headers(_ record: ArtifactRecord, cache: String, buildID: String?) -> HTTPFields {
         var headers: HTTPFields = [:]
-        let etag = "\"\(record.digest)\""
-        headers[.contentType] = "application/octet-stream"
-        headers[.contentDisposition] = "attachment; filename=\"\(fileName)\""
-        headers[.eTag] = etag
+        headers[.eTag] = "\"\(record.digest)\""
         headers[reprDigest] = "sha-256=:\(base64(hex: record.digest)):"
         headers[.acceptRanges] = "bytes"
         headers[.cacheControl] = "no-cache"
@@ -38,6 +34,28 @@ enum ArtifactResponse {
         headers[versionHeader] = record.build.caddyVersion.description
         headers[goVersionHeader] = record.build.settings.goVersion
         if let buildID { headers[buildHeader] = buildID }
+        return headers
+    }
+
+    /// `302 Found` to `location` (the object in the bucket, or a CDN's copy), with the
+    /// artifact's ETag, digest and cache headers: a client that checks digests (or only
+    /// follows a HEAD's `Location`, as caddyserver.com's page does) has what it needs.
+    static func redirect(_ record: ArtifactRecord, to location: String, cache: String, buildID: String?) -> Response {
+        var headers = headers(record, cache: cache, buildID: buildID)
+        headers[.location] = location
+        headers[.acceptRanges] = nil
+        headers[.contentLength] = "0"
+        return Response(status: .found, headers: headers, body: .init())
+    }
+
+    static func make(
+        _ record: ArtifactRecord, request: Request, fileName: String, cache: String, buildID: String?, verifyDigest: Bool,
+        sendfileSlot: () async -> SendfileSlot?
+    ) async throws -> Response {
+        var headers = headers(record, cache: cache, buildID: buildID)
+        let etag = "\"\(record.digest)\""
+        headers[.contentType] = "application/octet-stream"
+        headers[.contentDisposition] = "attachment; filename=\"\(fileName)\""
 
         if let inm = request.headers[.ifNoneMatch], matches(inm, etag: etag) {
             headers[.contentLength] = nil

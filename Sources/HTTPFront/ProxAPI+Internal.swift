@@ -1,5 +1,6 @@
 import BuildCore
 import Crypto
+import FileIO
 import Foundation
 import HTTPTypes
 import Hummingbird

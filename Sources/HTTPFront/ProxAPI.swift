@@ -26,12 +26,17 @@ public struct ProxAPI: Sendable {
         public var clients: ClientIdentifier
         /// proxhub serves https itself (`--tls-cert`): cookies are `Secure`.
         public var servesTLS = false
+        /// `--download-redirect`: where a cache hit on `/api/download` is sent instead of
+        /// its bytes (the artifact and the download's file name in, a URL out); nil for an
+        /// artifact that must be sent by this server (not in the bucket yet).
+        public var downloadRedirect: (@Sendable (ArtifactRecord, String) async -> String?)?
 
         public init(
             policy: BuildRequest.Policy = .init(), allowUnlisted: Bool = false, verifyOnRead: Bool = false, heartbeat: Duration = .seconds(15),
             pushToken: String? = nil, maxArtifactSize: Int64 = 10_000_000_000, access: AccessPolicy = .init(), clients: ClientIdentifier = .init(),
-            servesTLS: Bool = false
+            servesTLS: Bool = false, downloadRedirect: (@Sendable (ArtifactRecord, String) async -> String?)? = nil
         ) {
+            self.downloadRedirect = downloadRedirect
             self.access = access
             self.clients = clients
             self.servesTLS = servesTLS
@@ -130,12 +135,19 @@ public struct ProxAPI: Sendable {
         } catch {
             throw APIError(error.error, id: error.buildID?.rawValue ?? RequestIdentifier.make())
         }
-        var response = try await ArtifactResponse.make(
-            obtained.artifact, request: request, fileName: resolved.platform.downloadFileName, cache: obtained.fromCache ? "hit" : "miss",
-            buildID: obtained.build?.id.rawValue, verifyDigest: options.verifyOnRead, sendfileSlot: { await context.sendfileSlot() }
-        )
+        var response: Response
+        if obtained.fromCache, let redirect = options.downloadRedirect,
+            let location = await redirect(obtained.artifact, resolved.platform.downloadFileName)
+        {
+            response = ArtifactResponse.redirect(obtained.artifact, to: location, cache: "hit", buildID: obtained.build?.id.rawValue)
+        } else {
+            response = try await ArtifactResponse.make(
+                obtained.artifact, request: request, fileName: resolved.platform.downloadFileName, cache: obtained.fromCache ? "hit" : "miss",
+                buildID: obtained.build?.id.rawValue, verifyDigest: options.verifyOnRead, sendfileSlot: { await context.sendfileSlot() }
+            )
+        }
         response.headers[Self.linkHeader] = provenanceLinks(obtained.artifact.key)
-        if request.method == .get, response.status == .ok {
+        if request.method == .get, response.status == .ok || response.status == .found {
             await downloads.recordDownload(packages: resolved.plugins.map { $0.path })
         }
         return response

@@ -108,7 +108,10 @@ public struct SigV4Signer: Sendable {
     /// A presigned URL (query-string authentication): anyone holding it may make this one
     /// request, without credentials, for `expires` (1 s to 7 days), as a download redirect
     /// to an object needs. Only `host` is signed; the payload is `UNSIGNED-PAYLOAD`.
-    public func presignedURL(method: String, scheme: String = "https", host: String, path: String, expires: Duration, at date: Date) -> String {
+    /// `query` adds parameters the signature covers (S3's `response-content-disposition`).
+    public func presignedURL(
+        method: String, scheme: String = "https", host: String, path: String, query extra: [(name: String, value: String)] = [], expires: Duration, at date: Date
+    ) -> String {
         let (amzDate, day) = Self.timestamps(date)
         let scope = "\(day)/\(region)/\(service)/aws4_request"
         let seconds = min(max(expires.components.seconds, 1), 7 * 24 * 3600)
@@ -117,6 +120,7 @@ public struct SigV4Signer: Sendable {
             ("X-Amz-Date", amzDate), ("X-Amz-Expires", String(seconds)), ("X-Amz-SignedHeaders", "host"),
         ]
         if let token = credentials.sessionToken { query.append(("X-Amz-Security-Token", token)) }
+        query += extra
         let canonicalQuery = Self.canonicalQuery(query)
         let canonicalRequest = [
             method.uppercased(), Self.encode(path, slash: false), canonicalQuery, "host:\(host)\n", "host", "UNSIGNED-PAYLOAD",

@@ -1,6 +1,7 @@
 import BuildCore
 import Foundation
 import HTTPFront
+import ObjectStorage
 
 /// Everything `proxhub` is configured with. Defaults first, then flags, then `PB_*`
 /// environment variables (which win, as in prox-builder), then one ``validate()``.
@@ -65,6 +66,19 @@ public struct HubConfiguration: Sendable, Equatable {
     public var buildResources = ResourceSettings.defaults
     /// The bound of GOCACHE and of GOMODCACHE, each; nil: none.
     public var goCacheMaxSize = ResourceSettings.goCacheMaxSize
+    /// `--storage s3://BUCKET[/PREFIX]`: artifacts in a bucket shared by hubs, the local disk
+    /// a bounded read-through cache in front of it; nil: the local disk only.
+    public var storage: String?
+    /// `--s3-endpoint`: an S3-compatible server (path-style); nil: AWS's regional endpoint.
+    public var s3Endpoint: String?
+    public var s3Region = "us-east-1"
+    /// The bucket's credentials (not a flag: for embedding and tests); nil: the
+    /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN` variables.
+    public var s3Credentials: AWSCredentials?
+    /// `--download-redirect`: hits answered with a redirect to the bucket or a CDN.
+    public var downloadRedirect = DownloadRedirectSetting.off
+    /// How long a presigned redirect URL stays valid (`--download-redirect-ttl`).
+    public var downloadRedirectTTL: Duration = .seconds(3600)
     /// How often at most the Go caches are measured (not a flag: for embedding and tests).
     public var goCacheCheckInterval: Duration = .seconds(600)
 
@@ -165,6 +179,17 @@ public struct HubConfiguration: Sendable, Equatable {
             }
             c.adminToken = token
         },
+        Setting(flag: "--storage", env: "PB_STORAGE") { c, v throws(ConfigurationError) in
+            c.storage = v == "local" ? nil : v
+        },
+        Setting(flag: "--s3-endpoint", env: "PB_S3_ENDPOINT") { c, v throws(ConfigurationError) in c.s3Endpoint = v.isEmpty ? nil : v },
+        Setting(flag: "--s3-region", env: "PB_S3_REGION") { c, v throws(ConfigurationError) in c.s3Region = v },
+        Setting(flag: "--download-redirect", env: "PB_DOWNLOAD_REDIRECT") { c, v throws(ConfigurationError) in
+            c.downloadRedirect = try DownloadRedirectSetting(parsing: v)
+        },
+        Setting(flag: "--download-redirect-ttl", env: "PB_DOWNLOAD_REDIRECT_TTL") { c, v throws(ConfigurationError) in
+            c.downloadRedirectTTL = try SettingValue.duration(v, "--download-redirect-ttl", "PB_DOWNLOAD_REDIRECT_TTL")
+        },
     ] + ResourceSettings.settings(\.buildResources) + [ResourceSettings.goCacheSetting(\.goCacheMaxSize)] + RedisSettings.settings(\.redis)
         + BuildHostSettings.settings(
             go: \.goExecutables, toolchainDownload: \.toolchainDownload, goproxy: \.goproxy, simultaneousJobs: \.simultaneousJobs,
@@ -200,5 +225,20 @@ public struct HubConfiguration: Sendable, Equatable {
             throw ConfigurationError("--admin-token/PB_ADMIN_TOKEN is also a --pull-token: give the admin API a token of its own")
         }
         try redis.validate()
+        if let storage {
+            do throws(ProxError) {
+                _ = try S3Configuration(storage: storage, endpoint: s3Endpoint, region: s3Region, credentials: .init(accessKeyID: "-", secretAccessKey: "-"))
+            } catch {
+                throw ConfigurationError(error.message)
+            }
+        } else if s3Endpoint != nil {
+            throw ConfigurationError("--s3-endpoint/PB_S3_ENDPOINT is set but --storage/PB_STORAGE is not s3://BUCKET[/PREFIX]: give both, or neither")
+        }
+        if downloadRedirect != .off, storage == nil {
+            throw ConfigurationError("--download-redirect/PB_DOWNLOAD_REDIRECT redirects to the bucket: it needs --storage s3://BUCKET[/PREFIX]")
+        }
+        if downloadRedirectTTL < .seconds(1) || downloadRedirectTTL > .seconds(7 * 24 * 3600) {
+            throw ConfigurationError("--download-redirect-ttl/PB_DOWNLOAD_REDIRECT_TTL must be from 1s to 7 days (168h), the life S3 allows a presigned URL")
+        }
     }
 }

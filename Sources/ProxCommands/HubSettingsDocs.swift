@@ -232,5 +232,30 @@ extension HubConfiguration {
             help: #"The public key of an earlier signing key, still published (repeatable)."#,
             details: #"After a key rotation: the public key of an earlier `--signing-key` (PEM, or minisign's public key file), repeatable or comma-separated in the variable. It is published at `/api/signing-key` beside the current one, so what it signed stays verifiable; nothing new is signed with it."#
         ),
+        SettingDoc(
+            "--storage", default: #"`local`"#,
+            help: #"Where artifacts live: local, or s3://BUCKET[/PREFIX] shared by hubs."#,
+            details: #"Where artifacts live. `local`: this hub's disk (`--binary-path`), bounded by `--cache-max-size`. `s3://BUCKET` or `s3://BUCKET/PREFIX`: an S3-compatible bucket that several hubs may share; the local disk becomes a read-through cache in front of it, still bounded by `--cache-max-size` (evicting there keeps the bucket's copy). Binaries are stored once under `blobs/sha256/<digest>`, beside `keys/<cache key>.json` and `provenance/<cache key>.json`; a hub with an empty disk serves everything the bucket holds. Credentials come from `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`; without them proxhub does not start (exit status 1). While the bucket cannot be reached, hits on the local disk are served and other requests get 503. See [docs/operations.md](docs/operations.md#s3-compatible-storage)."#
+        ),
+        SettingDoc(
+            "--s3-endpoint", default: #"AWS's `https://s3.<region>.amazonaws.com`"#,
+            help: #"The S3-compatible server, http(s)://HOST[:PORT] (MinIO, Garage, Ceph RGW, R2)."#,
+            details: #"The S3-compatible server for `--storage s3://…`: `http(s)://HOST[:PORT]`, no path. Requests use path-style addressing (`<endpoint>/<bucket>/<key>`), which MinIO, Garage, Ceph RGW, Cloudflare R2 and AWS accept."#
+        ),
+        SettingDoc(
+            "--s3-region", default: #"`us-east-1`"#,
+            help: #"The region requests are signed for (R2: auto)."#,
+            details: #"The region requests are signed for (AWS Signature Version 4): the bucket's region on AWS, `auto` on Cloudflare R2, usually `us-east-1` on MinIO and Garage."#
+        ),
+        SettingDoc(
+            "--download-redirect", default: #"`off`"#,
+            help: #"Cache hits redirect to the bucket: off, presigned, or a CDN base URL."#,
+            details: #"How a cache hit on `/api/download` is answered when artifacts live in a bucket. `off`: the hub sends the bytes. `presigned`: `302 Found` to a presigned URL of the object, valid for `--download-redirect-ttl`, which names the file as a direct download would. A base URL (`https://cdn.example.com/prox`): `302` to `<base>/blobs/sha256/<digest>`, for a CDN or public bucket in front of the `--storage` prefix. The redirect keeps the `ETag`, `Repr-Digest` and `X-Prox-*` headers; builds that just finished, and artifacts whose upload is still being retried, are sent by the hub. Needs `--storage s3://…`."#
+        ),
+        SettingDoc(
+            "--download-redirect-ttl", default: #"`1h`"#,
+            help: #"How long a presigned redirect stays valid (1s to 7 days)."#,
+            details: #"How long a presigned URL from `--download-redirect presigned` stays valid: 1 s to 7 days (S3's limit)."#
+        ),
     ]
 }

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import BuildCore
+import FileIO
 import Foundation
 import HTTPFront
 import Logging

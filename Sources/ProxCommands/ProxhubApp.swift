@@ -7,6 +7,7 @@ import HTTPFront
 import Hummingbird
 import HummingbirdWebSocket
 import Logging
+import ObjectStorage
 import Provenance
 import QueueRedis
 import ServiceLifecycle
@@ -18,7 +19,14 @@ import UnixSignals
 /// a test configuration (SystemTests' `LiveHub`).
 public struct ProxhubApp: Sendable {
     public let configuration: HubConfiguration
-    public let store: ArtifactCache
+    /// The artifacts: this hub's disk cache alone, or a bucket with the disk cache in front
+    /// (`--storage s3://…`).
+    public let store: any ArtifactStore & CacheAdministration
+    /// This hub's disk cache (its SQLite index also holds download counts, upstream
+    /// documents and provenance).
+    public let cache: ArtifactCache
+    /// With `--storage s3://…`: the bucket-backed store (``store`` is it).
+    public let bucket: BucketArtifactStore?
     public let builds: any BuildService
     /// Standalone: the go-command runner builds run on (nil in hub mode).
     public let runner: GoToolchainRunner?
@@ -59,13 +67,16 @@ public struct ProxhubApp: Sendable {
             ),
             logger: logger
         )
-        let store = try await ArtifactCache(
+        let cache = try await ArtifactCache(
             configuration: .init(root: root + "/cache", maxSize: configuration.cacheMaxSize, hitWriteInterval: configuration.cacheHitWriteInterval),
             logger: logger
         )
-        try await store.attestations.failInterruptedReproductions()
-        let verifier = await Self.verifier(configuration, runner: runner, scratch: root + "/tmp/verify", store: store, logger: logger)
-        let signer = try Self.signer(configuration, root: root, store: store, verifier: verifier, logger: logger)
+        try await cache.attestations.failInterruptedReproductions()
+        let bucket = try Self.bucket(configuration, cache: cache, logger: logger)
+        let store: any ArtifactStore & CacheAdministration = bucket ?? cache
+        let attestations: any AttestationStore = bucket?.attestations ?? cache.attestations
+        let verifier = await Self.verifier(configuration, runner: runner, scratch: root + "/tmp/verify", attestations: attestations, logger: logger)
+        let signer = try Self.signer(configuration, root: root, attestations: attestations, verifier: verifier, logger: logger)
         let proxy = try ModuleProxy(goproxy: configuration.goproxy)
         let settings: BuildSettings
         let builds: any BuildService
@@ -117,30 +128,31 @@ public struct ProxhubApp: Sendable {
         let resolver = VersionResolver(proxy: proxy, ttl: configuration.resolveTTL, toolchains: toolchains.source)
         let catalogFile = UpstreamFile.packageCatalog(at: configuration.packageEndpoint)
         let catalog = PackageCatalog(
-            endpoint: configuration.packageEndpoint, documents: store.documents, refreshInterval: configuration.catalogRefresh, logger: logger,
+            endpoint: configuration.packageEndpoint, documents: cache.documents, refreshInterval: configuration.catalogRefresh, logger: logger,
             fetch: catalogFile.fetchRequired)
         let api = ProxAPI(
-            builds: builds, resolver: resolver, settings: settings, catalog: catalog, store: store, downloads: store.downloads, logs: logs, toolchains: toolchains,
+            builds: builds, resolver: resolver, settings: settings, catalog: catalog, store: store, downloads: cache.downloads, logs: logs, toolchains: toolchains,
             options: .init(
                 policy: .init(allowReplacements: configuration.allowReplacements), allowUnlisted: configuration.allowUnlisted,
                 verifyOnRead: configuration.verifyOnRead, heartbeat: configuration.sseHeartbeat,
                 pushToken: configuration.pushToken, maxArtifactSize: configuration.cacheMaxSize,
                 access: AccessPolicy(pullTokens: configuration.pullTokens, adminToken: configuration.adminToken),
-                clients: ClientIdentifier(trustedProxies: configuration.trustedProxies), servesTLS: tls != nil
+                clients: ClientIdentifier(trustedProxies: configuration.trustedProxies), servesTLS: tls != nil,
+                downloadRedirect: bucket.flatMap { Self.downloadRedirect(configuration, bucket: $0) }
             ),
             requestLimiter: configuration.clientRequestRate.isLimited ? requestLimiter : nil, cacheAdmin: store, attestor: signer
         )
-        let recovery = await store.recovery
+        let recovery = await cache.recovery
         logger.info(
             "proxhub ready",
             metadata: [
                 "mode": "\(configuration.hub ? "hub" : "standalone")", "scheme": "\(tls == nil ? "http" : "https")", "go": "\(configuration.goVersion.map { "\($0) (pinned)" } ?? settings.goVersion)",
                 "toolchainDownload": "\(configuration.toolchainDownload)", "data": "\(root)",
-                "goproxy": "\(configuration.goproxy)", "cacheRepairs": "\(recovery)",
+                "goproxy": "\(configuration.goproxy)", "cacheRepairs": "\(recovery)", "storage": "\(bucket?.bucket.location ?? "local disk")",
             ]
         )
         return ProxhubApp(
-            configuration: configuration, store: store, builds: builds, runner: configuration.hub ? nil : runner, catalog: catalog, api: api,
+            configuration: configuration, store: store, cache: cache, bucket: bucket, builds: builds, runner: configuration.hub ? nil : runner, catalog: catalog, api: api,
             signer: signer, logger: logger, services: services, tls: tls
         )
     }
@@ -148,7 +160,7 @@ public struct ProxhubApp: Sendable {
     /// The signer, with the key of `--signing-key` (made on first start) and the published
     /// public keys of earlier ones.
     static func signer(
-        _ configuration: HubConfiguration, root: String, store: ArtifactCache, verifier: RebuildVerifier?, logger: Logger
+        _ configuration: HubConfiguration, root: String, attestations: any AttestationStore, verifier: RebuildVerifier?, logger: Logger
     ) throws -> ProvenanceSigner {
         let path = configuration.signingKey ?? root + "/signing-key.pem"
         let key: SigningKey
@@ -164,7 +176,7 @@ public struct ProxhubApp: Sendable {
             throw ConfigurationError("--signing-public-key: \(error.message)")
         }
         return ProvenanceSigner(
-            key: key, retired: retired, store: store.attestations, hubName: ProcessInfo.processInfo.hostName, verifier: verifier, logger: logger)
+            key: key, retired: retired, store: attestations, hubName: ProcessInfo.processInfo.hostName, verifier: verifier, logger: logger)
     }
 
     /// `--verify-rebuilds`: standalone, rebuilds with the hub's own go commands, each in a
@@ -172,7 +184,7 @@ public struct ProxhubApp: Sendable {
     /// In hub mode the hub rebuilds what agents pushed, itself: another host than the
     /// agent, with cold caches. It needs a go command of its own (`--go`).
     static func verifier(
-        _ configuration: HubConfiguration, runner: GoToolchainRunner, scratch: String, store: ArtifactCache, logger: Logger
+        _ configuration: HubConfiguration, runner: GoToolchainRunner, scratch: String, attestations: any AttestationStore, logger: Logger
     ) async -> RebuildVerifier? {
         guard configuration.verifyRebuilds > 0 else { return nil }
         if configuration.hub, (try? await runner.settings()) == nil {
@@ -180,13 +192,49 @@ public struct ProxhubApp: Sendable {
             return nil
         }
         let base = runner.configuration
-        return RebuildVerifier(fraction: configuration.verifyRebuilds, store: store.attestations, scratch: scratch, logger: logger) { root in
+        return RebuildVerifier(fraction: configuration.verifyRebuilds, store: attestations, scratch: scratch, logger: logger) { root in
             var fresh = base
             fresh.moduleCache = root + "/mod"
             fresh.buildCache = root + "/cache"
             fresh.workDirectory = root + "/work"
             fresh.goCacheMaxSize = nil
             return GoToolchainRunner(configuration: fresh, logger: logger)
+        }
+    }
+
+    /// `--storage s3://…`: the bucket, with `cache` in front of it; credentials from the
+    /// `AWS_*` variables (missing ones stop the start).
+    static func bucket(_ configuration: HubConfiguration, cache: ArtifactCache, logger: Logger) throws -> BucketArtifactStore? {
+        guard let storage = configuration.storage else { return nil }
+        guard let credentials = configuration.s3Credentials ?? AWSCredentials.environment() else {
+            throw ConfigurationError("--storage \(storage) needs credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary ones)")
+        }
+        let s3: S3Configuration
+        do throws(ProxError) {
+            s3 = try S3Configuration(storage: storage, endpoint: configuration.s3Endpoint, region: configuration.s3Region, credentials: credentials)
+        } catch {
+            throw ConfigurationError(error.message)
+        }
+        return BucketArtifactStore(local: cache, bucket: S3ObjectStore(configuration: s3, logger: logger), logger: logger)
+    }
+
+    /// `--download-redirect`: hits go to a presigned URL of the object, or to a CDN's copy;
+    /// an artifact whose upload is still being retried is sent by this hub.
+    static func downloadRedirect(_ configuration: HubConfiguration, bucket: BucketArtifactStore) -> (@Sendable (ArtifactRecord, String) async -> String?)? {
+        let ttl = configuration.downloadRedirectTTL
+        switch configuration.downloadRedirect {
+        case .off:
+            return nil
+        case .presigned:
+            return { record, fileName in
+                guard await !bucket.pendingUploads.contains(record.key) else { return nil }
+                return bucket.bucket.downloadURL(BucketArtifactStore.blobName(record.digest), expires: ttl, fileName: fileName)
+            }
+        case .baseURL(let base):
+            return { record, _ in
+                guard await !bucket.pendingUploads.contains(record.key) else { return nil }
+                return base + "/" + BucketArtifactStore.blobName(record.digest)
+            }
         }
     }
 
@@ -268,7 +316,7 @@ public struct ProxhubApp: Sendable {
         ServiceGroup(
             configuration: .init(
                 services: [
-                    .init(service: store),
+                    .init(service: cache),
                     .init(service: application(onServerRunning: onServerRunning)),
                     .init(service: catalog),
                 ] + services.map { .init(service: $0) } + [.init(service: TLSReloader(tls: tls, logger: logger))] + [

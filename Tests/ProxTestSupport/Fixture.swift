@@ -148,6 +148,15 @@ public enum Fixture {
         return FileManager.default.currentDirectoryPath
     }()
 
+    /// The Python for test servers that need PyPI packages (moto, prometheus_client):
+    /// `$PROX_PYTHON`, else the project's `.venv` (scripts/setup-debian.sh makes it), else
+    /// `python3` on PATH.
+    public static let python: String = {
+        if let chosen = ProcessInfo.processInfo.environment["PROX_PYTHON"], !chosen.isEmpty { return chosen }
+        let venv = repositoryRoot + "/.venv/bin/python3"
+        return FileManager.default.isExecutableFile(atPath: venv) ? venv : "python3"
+    }()
+
     /// A new empty directory, removed by the caller (or left in /tmp for post-mortems).
     public static func temporaryDirectory(_ name: String = "prox-test") -> String {
         let path = NSTemporaryDirectory() + "\(name)-\(UUID().uuidString.prefix(8))"

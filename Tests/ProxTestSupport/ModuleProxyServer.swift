@@ -90,7 +90,7 @@ public final class ModuleProxyServer: @unchecked Sendable {
     }
 
     /// Reads up to the first newline, waiting at most `timeout` in all.
-    private static func firstLine(of fd: Int32, timeout: Duration) throws -> String {
+    static func firstLine(of fd: Int32, timeout: Duration) throws -> String {
         let deadline = ContinuousClock.now + timeout
         var bytes: [UInt8] = []
         while true {

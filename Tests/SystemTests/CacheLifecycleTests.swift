@@ -46,11 +46,11 @@ import Testing
         #expect(try await hub.get(Self.a).header("X-Prox-Cache") == "hit")  // A is now more recent than B
         let c = try await hub.get(Self.c)
         #expect(c.status == 200)
-        #expect(await hub.hub.store.evictionCount == 1)
-        #expect(await hub.hub.store.totalSize <= quota)
+        #expect(await hub.hub.cache.evictionCount == 1)
+        #expect(await hub.hub.cache.totalSize <= quota)
         #expect(try await hub.get(Self.a).header("X-Prox-Cache") == "hit", "recently used: kept")
         #expect(try await hub.get(Self.c).header("X-Prox-Cache") == "hit", "newest: kept")
-        let entries = try await hub.hub.store.entries()
+        let entries = try await hub.hub.cache.entries()
         #expect(entries.count == 2)
         #expect(!entries.contains { $0.digest == b.sha256 }, "least recently used: evicted")
         await hub.stop()
@@ -74,7 +74,7 @@ import Testing
         hub = try await LiveHub.start(dataDirectory: data) { $0.cacheMaxSize = quota }
         let restarted = hub
         defer { Task { await restarted.stop() } }
-        let recovery = await hub.hub.store.recovery
+        let recovery = await hub.hub.cache.recovery
         #expect(recovery.stagingFilesRemoved == 1)
         #expect(recovery.rowsDropped == 2, "the missing file and the truncated one")
         #expect(recovery.orphanFilesRemoved >= 2, "the orphan and the truncated file: \(recovery)")

@@ -145,7 +145,7 @@ import Testing
         #expect(record["attempts"] as? Int == 2)
         let log = try await BuildLogTests.readEvents(hub, "/api/builds/\(id)/logs").0.map(\.data).joined(separator: "\n")
         #expect(log.contains("agent doomed stopped responding"))
-        #expect(try await hub.hub.store.entries().count == 1, "one cache entry")
+        #expect(try await hub.hub.cache.entries().count == 1, "one cache entry")
         await agent.stop()
         await hub.stop()
     }
@@ -263,7 +263,7 @@ import Testing
         #expect(a.header("X-Prox-Build-Id") == b.header("X-Prox-Build-Id"), "the second hub joined the first hub's build")
         #expect(await first.buildsStarted + second.buildsStarted == 1)
         #expect(agent.agent.worker.completedJobs == 1)
-        #expect(try await second.hub.store.entries().count == 1, "the second hub fetched the artifact from the first")
+        #expect(try await second.hub.cache.entries().count == 1, "the second hub fetched the artifact from the first")
         await agent.stop()
         await first.stop()
         await second.stop()
@@ -296,7 +296,7 @@ import Testing
             path, method: .PUT, headers: [("Authorization", "Bearer \(Cluster.token)"), ("X-Prox-Sha256", digest)], body: body
         )
         #expect(notExecutable.status == 422, "a body that is not a binary for the target is refused too")
-        #expect(try await hub.hub.store.entries().isEmpty)
+        #expect(try await hub.hub.cache.entries().isEmpty)
         #expect(try await hub.get("/api/builds/\(id)/provenance").status == 404, "nothing refused is signed")
         let staged = try FileManager.default.contentsOfDirectory(atPath: hub.hub.store.stagingDirectory)
         #expect(staged.isEmpty, "refused pushes leave no file behind: \(staged)")

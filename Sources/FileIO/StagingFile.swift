@@ -1,7 +1,6 @@
 import BuildCore
 import Crypto
 import Foundation
-import Hummingbird
 import NIOCore
 import NIOPosix
 
@@ -11,7 +10,7 @@ import Glibc
 import Darwin
 #endif
 
-/// Receives an artifact's bytes (an agent's push, a fetch from another hub) into a
+/// Receives an artifact's bytes (an agent's push, a fetch from another hub or a bucket) into a
 /// staging file, for ``ArtifactStore/commit(key:build:file:expectedDigest:)``.
 public enum StagingFile {
     /// Streams `body` into a new file at `path` (at most `limit` bytes), hashing it on the
@@ -48,7 +47,7 @@ public enum StagingFile {
         for try await var chunk in body {
             size += Int64(chunk.readableBytes)
             guard size <= limit else {
-                throw APIError(ProxError(.invalidRequest, "the body is longer than its declared length: nothing was cached"), id: "", status: .badRequest)
+                throw ProxError(.invalidRequest, "the body is longer than its declared length: nothing was cached")
             }
             chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
             if header.count < 4096 { header += chunk.getBytes(at: chunk.readerIndex, length: min(4096 - header.count, chunk.readableBytes)) ?? [] }
