@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "FileIO", targets: ["FileIO"]),
         .library(name: "Provenance", targets: ["Provenance"]),
         .library(name: "ObjectStorage", targets: ["ObjectStorage"]),
+        .library(name: "ProxMetrics", targets: ["ProxMetrics"]),
         .library(name: "GoProxyClient", targets: ["GoProxyClient"]),
         .library(name: "GoToolchain", targets: ["GoToolchain"]),
         .library(name: "HTTPFront", targets: ["HTTPFront"]),
@@ -38,6 +39,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // The model and its seams, with in-process logic only: build requests, exact
@@ -139,11 +142,23 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Prometheus metrics: swift-metrics over a registry of each hub's or agent's own,
+        // and the Metered… wrappers that count what crosses BuildCore's seams.
+        .target(
+            name: "ProxMetrics",
+            dependencies: [
+                "BuildCore",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // The Caddy-compatible HTTP API, live logs and the web UI.
         .target(
             name: "HTTPFront",
             dependencies: [
-                "BuildCore", "FileIO",
+                "BuildCore", "FileIO", "ProxMetrics",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -168,8 +183,9 @@ let package = Package(
         .target(
             name: "ProxCommands",
             dependencies: [
-                "BuildCore", "CacheStore", "FileIO", "GoProxyClient", "GoToolchain", "HTTPFront", "ObjectStorage", "Provenance", "QueueRedis",
+                "BuildCore", "CacheStore", "FileIO", "GoProxyClient", "GoToolchain", "HTTPFront", "ObjectStorage", "Provenance", "ProxMetrics", "QueueRedis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -295,6 +295,15 @@ public actor ArtifactCache: ArtifactStore, CacheAdministration, Service {
 
     public var evictionCount: Int { evictions }
 
+    /// How many keys the index holds.
+    public func entryCount() async throws(ProxError) -> Int {
+        do {
+            return try await db.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM artifact") ?? 0 }
+        } catch {
+            throw ProxError(.internal, "cannot read the cache index: \(error)")
+        }
+    }
+
     public nonisolated func path(forDigest digest: String) -> String {
         "\(artifactsDirectory)/\(digest.prefix(2))/\(digest)"
     }

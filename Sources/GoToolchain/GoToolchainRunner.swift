@@ -205,6 +205,12 @@ public struct GoToolchainRunner: BuildRunner {
         var buildArgs = ["build", "-o", localOutput]
         if let cpus = resources.cpus { buildArgs += ["-p", String(cpus)] }
         if build.settings.trimpath { buildArgs.append("-trimpath") }
+        // No version control stamp: a build directory inside someone's git checkout (a data
+        // directory under a clone) would otherwise put that repository's revision and state
+        // into the binary, and the same cache key would give other bytes on another host.
+        if let version = GoVersion(build.settings.goVersion), let first = GoVersion("go1.18"), version >= first {
+            buildArgs.append("-buildvcs=false")
+        }
         buildArgs += ["-ldflags", build.settings.ldflags, "-tags", build.settings.tags.joined(separator: ",")]
         steps.append((.build, buildArgs, build.platform.goEnvironment))
 

@@ -30,13 +30,17 @@ public struct ProxAPI: Sendable {
         /// its bytes (the artifact and the download's file name in, a URL out); nil for an
         /// artifact that must be sent by this server (not in the bucket yet).
         public var downloadRedirect: (@Sendable (ArtifactRecord, String) async -> String?)?
+        /// Renders `/metrics` (Prometheus's text format); nil: no such route.
+        public var metrics: (@Sendable () async -> String)?
 
         public init(
             policy: BuildRequest.Policy = .init(), allowUnlisted: Bool = false, verifyOnRead: Bool = false, heartbeat: Duration = .seconds(15),
             pushToken: String? = nil, maxArtifactSize: Int64 = 10_000_000_000, access: AccessPolicy = .init(), clients: ClientIdentifier = .init(),
-            servesTLS: Bool = false, downloadRedirect: (@Sendable (ArtifactRecord, String) async -> String?)? = nil
+            servesTLS: Bool = false, downloadRedirect: (@Sendable (ArtifactRecord, String) async -> String?)? = nil,
+            metrics: (@Sendable () async -> String)? = nil
         ) {
             self.downloadRedirect = downloadRedirect
+            self.metrics = metrics
             self.access = access
             self.clients = clients
             self.servesTLS = servesTLS
@@ -103,6 +107,13 @@ public struct ProxAPI: Sendable {
         router.get("/api/builds/{id}/artifact") { request, context in try await self.artifact(request, context: context) }
         router.head("/api/builds/{id}/artifact") { request, context in try await self.artifact(request, context: context) }
         router.get("/healthz") { _, _ in try await self.health() }
+        if let render = options.metrics {
+            router.get("/metrics") { _, _ in
+                Response(
+                    status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
+                    body: .init(byteBuffer: ByteBuffer(string: await render())))
+            }
+        }
         addUIRoutes(to: router)
         addInternalRoutes(to: router)
         addAdminRoutes(to: router)

@@ -1,8 +1,12 @@
 import BuildCore
+import CoreMetrics
 import Foundation
 import GoProxyClient
 import GoToolchain
+import Hummingbird
 import Logging
+import NIOCore
+import ProxMetrics
 import QueueRedis
 import ServiceLifecycle
 import UnixSignals
@@ -13,6 +17,8 @@ public struct Agent: Sendable {
     public let configuration: AgentConfiguration
     public let worker: RedisAgent
     public let logger: Logger
+    /// What `--metrics-port` serves.
+    public let metrics: ProxMetrics
 
     /// Asks the Go toolchain for its version (jobs are taken from the queue of that
     /// version only) and checks Redis: wrong credentials stop the start; an unreachable
@@ -36,6 +42,7 @@ public struct Agent: Sendable {
             ),
             logger: logger
         )
+        let metrics = ProxMetrics()
         let settings = try await runner.settings()
         let locals = try await runner.localToolchains()
         // Downloads need a local go that can switch toolchains (1.21 or newer).
@@ -49,7 +56,7 @@ public struct Agent: Sendable {
                 lease: configuration.jobLease, shutdownTimeout: configuration.shutdownTimeout
             ),
             goVersion: settings.goVersion, toolchains: locals.map(\.version.toolchainName), downloads: downloads,
-            downloadable: { await inventory.downloadable().map(\.toolchainName) }, runner: runner,
+            downloadable: { await inventory.downloadable().map(\.toolchainName) }, runner: MeteredBuildRunner(runner, metrics: metrics),
             delivery: HubUploader(
                 hubURL: configuration.hubURL, pushToken: configuration.pushToken, timeout: .seconds(600),
                 client: try HubUploader.client(trusting: configuration.hubCA)
@@ -66,14 +73,36 @@ public struct Agent: Sendable {
             "proxagent ready",
             metadata: ["go": "\(locals.map(\.version.toolchainName).joined(separator: ","))", "toolchainDownload": "\(downloads)", "hub": "\(configuration.hubURL)", "redis": "\(configuration.redis.configuration.address)"]
         )
-        return Agent(configuration: configuration, worker: worker, logger: logger)
+        metrics.addCollector { [worker] in
+            metrics.advance("prox_agent_jobs_completed_total", to: worker.completedJobs)
+            metrics.gauge("prox_toolchains_downloaded").set(runner.downloadedToolchains().count)
+        }
+        return Agent(configuration: configuration, worker: worker, logger: logger, metrics: metrics)
+    }
+
+    /// `--metrics-port`: a small HTTP server with `/metrics` only. `onRunning` receives the
+    /// bound port.
+    func metricsServer(onRunning: @escaping @Sendable (Int) async -> Void) -> (any Service)? {
+        guard let port = configuration.metricsPort else { return nil }
+        let router = Router()
+        let metrics = self.metrics
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
+                body: .init(byteBuffer: ByteBuffer(string: await metrics.render())))
+        }
+        return Application(
+            router: router, configuration: .init(address: .hostname(configuration.metricsHost, port: port), serverName: "proxagent"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) }, logger: logger
+        )
     }
 
     /// The agent's service group: SIGTERM/SIGINT stop taking jobs; running builds get
     /// `--shutdown-timeout` to finish before they are handed back to the queue.
-    public func serviceGroup() -> ServiceGroup {
-        ServiceGroup(
-            configuration: .init(services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+    public func serviceGroup(onMetricsServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> ServiceGroup {
+        let services: [any Service] = [worker] + [metricsServer(onRunning: onMetricsServerRunning)].compactMap { $0 }
+        return ServiceGroup(
+            configuration: .init(services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
     }
 

@@ -34,6 +34,11 @@ public struct AgentConfiguration: Sendable, Equatable {
     /// The bound of GOCACHE and of GOMODCACHE, each; nil: none.
     public var goCacheMaxSize = ResourceSettings.goCacheMaxSize
 
+    /// `--metrics-port`: serve `/metrics` on this port; nil: no metrics server.
+    public var metricsPort: Int?
+    /// `--metrics-host`: the address the metrics server listens on.
+    public var metricsHost = "127.0.0.1"
+
     public init() {}
 
     /// `<host name>-<pid>`: unique per running agent, readable in build records.
@@ -69,6 +74,13 @@ public struct AgentConfiguration: Sendable, Equatable {
                 c.shutdownTimeout = try SettingValue.duration(v, "--shutdown-timeout", "PB_SHUTDOWN_TIMEOUT")
             },
             Setting(flag: "--agent-name", env: "PB_AGENT_NAME") { c, v throws(ConfigurationError) in c.name = v },
+            Setting(flag: "--metrics-port", env: "PB_METRICS_PORT") { c, v throws(ConfigurationError) in
+                c.metricsPort = v.isEmpty || v == "off" ? nil : try SettingValue.integer(v, in: 0...65535, "--metrics-port", "PB_METRICS_PORT")
+            },
+            Setting(flag: "--metrics-host", env: "PB_METRICS_HOST") { c, v throws(ConfigurationError) in
+                guard !v.isEmpty else { throw ConfigurationError("--metrics-host/PB_METRICS_HOST is empty: give an address such as 127.0.0.1 or 0.0.0.0") }
+                c.metricsHost = v
+            },
         ]
 
     public static func resolve(flags: [String: String], environment: [String: String]) throws(ConfigurationError) -> AgentConfiguration {

@@ -113,6 +113,16 @@ extension AgentConfiguration {
             details: #"The agent's name in build records (`worker`) and in Redis: 1–64 letters, digits, `-`, `_` or `.`. Must be unique among running agents."#
         ),
         SettingDoc(
+            "--metrics-port", default: #"off"#,
+            help: #"Serve Prometheus metrics at /metrics on this port."#,
+            details: #"Serve this agent's Prometheus metrics at `http://<--metrics-host>:<port>/metrics`: builds by outcome (`prox_builds_total`), their durations (`prox_build_duration_seconds`), busy slots, and the jobs it completed and handed back (see [docs/operations.md](docs/operations.md#metrics)). Off unless given."#
+        ),
+        SettingDoc(
+            "--metrics-host", default: #"`127.0.0.1`"#,
+            help: #"The address the metrics server listens on."#,
+            details: #"The address `--metrics-port` listens on: `127.0.0.1` (default) for a scraper on the same host, `0.0.0.0` for one elsewhere."#
+        ),
+        SettingDoc(
             "--log-level", default: #"`info`"#,
             help: #"trace, debug, info, notice, warning, error."#,
             details: #"As for proxhub. Logs go to standard error."#

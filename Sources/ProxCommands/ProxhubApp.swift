@@ -1,4 +1,5 @@
 import BuildCore
+import CoreMetrics
 import CacheStore
 import Foundation
 import GoProxyClient
@@ -9,6 +10,7 @@ import HummingbirdWebSocket
 import Logging
 import ObjectStorage
 import Provenance
+import ProxMetrics
 import QueueRedis
 import ServiceLifecycle
 import UnixSignals
@@ -25,8 +27,10 @@ public struct ProxhubApp: Sendable {
     /// This hub's disk cache (its SQLite index also holds download counts, upstream
     /// documents and provenance).
     public let cache: ArtifactCache
-    /// With `--storage s3://…`: the bucket-backed store (``store`` is it).
+    /// With `--storage s3://…`: the bucket-backed store (``store`` wraps it).
     public let bucket: BucketArtifactStore?
+    /// What `/metrics` reports.
+    public let metrics: ProxMetrics
     public let builds: any BuildService
     /// Standalone: the go-command runner builds run on (nil in hub mode).
     public let runner: GoToolchainRunner?
@@ -72,9 +76,10 @@ public struct ProxhubApp: Sendable {
             logger: logger
         )
         try await cache.attestations.failInterruptedReproductions()
-        let bucket = try Self.bucket(configuration, cache: cache, logger: logger)
-        let store: any ArtifactStore & CacheAdministration = bucket ?? cache
-        let attestations: any AttestationStore = bucket?.attestations ?? cache.attestations
+        let metrics = ProxMetrics()
+        let bucket = try Self.bucket(configuration, cache: cache, metrics: metrics, logger: logger)
+        let store = MeteredArtifactStore(bucket ?? cache, metrics: metrics)
+        let attestations = MeteredAttestationStore(bucket?.attestations ?? cache.attestations, metrics: metrics)
         let verifier = await Self.verifier(configuration, runner: runner, scratch: root + "/tmp/verify", attestations: attestations, logger: logger)
         let signer = try Self.signer(configuration, root: root, attestations: attestations, verifier: verifier, logger: logger)
         let proxy = try ModuleProxy(goproxy: configuration.goproxy)
@@ -120,7 +125,7 @@ public struct ProxhubApp: Sendable {
             let inventory = try await standaloneToolchains(configuration, runner: runner, proxy: proxy)
             toolchains = ToolchainStatus(source: inventory, downloaded: { runner.downloadedToolchains() }, proxyError: { await inventory.lastError })
             let memoryLogs = MemoryLogBus()
-            let queue = LocalJobQueue(runner: runner, store: store, slots: configuration.simultaneousJobs)
+            let queue = MeteredJobQueue(LocalJobQueue(runner: runner, store: store, slots: configuration.simultaneousJobs), metrics: metrics)
             builds = BuildCoordinator(store: store, queue: queue, logs: memoryLogs, limits: configuration.buildLimits, attestor: signer)
             logs = memoryLogs
             requestLimiter = MemoryRateLimiter(rate: configuration.clientRequestRate)
@@ -138,10 +143,13 @@ public struct ProxhubApp: Sendable {
                 pushToken: configuration.pushToken, maxArtifactSize: configuration.cacheMaxSize,
                 access: AccessPolicy(pullTokens: configuration.pullTokens, adminToken: configuration.adminToken),
                 clients: ClientIdentifier(trustedProxies: configuration.trustedProxies), servesTLS: tls != nil,
-                downloadRedirect: bucket.flatMap { Self.downloadRedirect(configuration, bucket: $0) }
+                downloadRedirect: bucket.flatMap { Self.downloadRedirect(configuration, bucket: $0) },
+                metrics: { await metrics.render() }
             ),
-            requestLimiter: configuration.clientRequestRate.isLimited ? requestLimiter : nil, cacheAdmin: store, attestor: signer
+            requestLimiter: configuration.clientRequestRate.isLimited ? MeteredRequestLimiter(requestLimiter, metrics: metrics) : nil, cacheAdmin: store,
+            attestor: signer
         )
+        Self.collectStates(into: metrics, cache: cache, bucket: bucket, builds: builds, toolchains: toolchains)
         let recovery = await cache.recovery
         logger.info(
             "proxhub ready",
@@ -152,7 +160,7 @@ public struct ProxhubApp: Sendable {
             ]
         )
         return ProxhubApp(
-            configuration: configuration, store: store, cache: cache, bucket: bucket, builds: builds, runner: configuration.hub ? nil : runner, catalog: catalog, api: api,
+            configuration: configuration, store: store, cache: cache, bucket: bucket, metrics: metrics, builds: builds, runner: configuration.hub ? nil : runner, catalog: catalog, api: api,
             signer: signer, logger: logger, services: services, tls: tls
         )
     }
@@ -204,7 +212,7 @@ public struct ProxhubApp: Sendable {
 
     /// `--storage s3://…`: the bucket, with `cache` in front of it; credentials from the
     /// `AWS_*` variables (missing ones stop the start).
-    static func bucket(_ configuration: HubConfiguration, cache: ArtifactCache, logger: Logger) throws -> BucketArtifactStore? {
+    static func bucket(_ configuration: HubConfiguration, cache: ArtifactCache, metrics: ProxMetrics, logger: Logger) throws -> BucketArtifactStore? {
         guard let storage = configuration.storage else { return nil }
         guard let credentials = configuration.s3Credentials ?? AWSCredentials.environment() else {
             throw ConfigurationError("--storage \(storage) needs credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary ones)")
@@ -215,7 +223,36 @@ public struct ProxhubApp: Sendable {
         } catch {
             throw ConfigurationError(error.message)
         }
-        return BucketArtifactStore(local: cache, bucket: S3ObjectStore(configuration: s3, logger: logger), logger: logger)
+        return BucketArtifactStore(local: cache, bucket: MeteredObjectStore(S3ObjectStore(configuration: s3, logger: logger), metrics: metrics), logger: logger)
+    }
+
+    /// The states `/metrics` reports, read before each rendering: the disk cache's bytes,
+    /// quota, entries and evictions; the bucket's pending uploads, corrupted objects and
+    /// fetches; downloaded toolchains; in hub mode the queue (Redis) and the agents.
+    static func collectStates(into metrics: ProxMetrics, cache: ArtifactCache, bucket: BucketArtifactStore?, builds: any BuildService, toolchains: ToolchainStatus) {
+        metrics.addCollector {
+            let (size, quota) = await cache.usage()
+            metrics.gauge("prox_cache_bytes").set(size)
+            metrics.gauge("prox_cache_quota_bytes").set(quota)
+            if let entries = try? await cache.entryCount() { metrics.gauge("prox_cache_entries").set(entries) }
+            metrics.advance("prox_cache_evictions_total", to: await cache.evictionCount)
+            metrics.gauge("prox_toolchains_downloaded").set(await toolchains.downloaded().count)
+            if let bucket {
+                metrics.gauge("prox_s3_pending_uploads").set(await bucket.pendingUploads.count)
+                metrics.advance("prox_s3_corrupt_objects_total", to: await bucket.corruptObjects)
+                metrics.advance("prox_s3_fetches_total", to: await bucket.fetchedFromBucket)
+            }
+            if let redis = builds as? RedisBuildService, let queued = try? await redis.queuedBuilds() {
+                metrics.gauge("prox_build_queue_depth").set(queued)
+            }
+            if let listing = await toolchains.agents?() {
+                let live = listing.filter(\.live).map(\.agent)
+                metrics.gauge("prox_agents", [("state", "live")]).set(live.count)
+                metrics.gauge("prox_agents", [("state", "stale")]).set(listing.count - live.count)
+                metrics.gauge("prox_agent_slots").set(live.reduce(0) { $0 + $1.slots })
+                metrics.gauge("prox_agent_slots_busy").set(live.reduce(0) { $0 + $1.running })
+            }
+        }
     }
 
     /// `--download-redirect`: hits go to a presigned URL of the object, or to a CDN's copy;
@@ -294,6 +331,7 @@ public struct ProxhubApp: Sendable {
     /// The HTTP application. `onServerRunning` receives the bound port.
     public func application(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let router = Router(context: ProxRequestContext.self)
+        router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
         router.add(middleware: LogRequestsMiddleware(.info))
         api.addRoutes(to: router)
         api.addWebSocketRoutes(to: router)

@@ -50,6 +50,16 @@ public actor RedisBuildService: BuildService, Service {
 
     public var startedBuildCount: Int { started }
 
+    /// Builds queued and not yet taken by an agent, as the queue bound counts them
+    /// (`--max-queued-builds`), across every hub.
+    public nonisolated func queuedBuilds() async throws(ProxError) -> Int {
+        do {
+            return try await client.send(["SCARD", schema.queued]).int.map(Int.init) ?? 0
+        } catch {
+            throw ProxError(.unavailable, "cannot read the build queue: \(error.message)")
+        }
+    }
+
     public func submit(_ build: ResolvedBuild, requestedID: BuildID?, client requester: ClientID?) async throws(ProxError) -> BuildRecord {
         guard accepting else { throw ProxError(.unavailable, "the server is shutting down: retry on another instance") }
         let key = build.cacheKey

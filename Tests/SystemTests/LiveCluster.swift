@@ -65,6 +65,8 @@ enum Cluster {
 /// A `proxagent`-equivalent ``Agent`` running in this test process.
 struct LiveAgent {
     let agent: Agent
+    /// The port of `/metrics` (with `--metrics-port`).
+    let metricsPort: Int?
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
@@ -72,9 +74,15 @@ struct LiveAgent {
         var logger = Logger(label: "test.proxagent.\(configuration.name)")
         logger.logLevel = .warning
         let agent = try await Agent.make(configuration: configuration, logger: logger, goCacheRoot: sharedGoCache ? Fixture.goCacheRoot : nil)
-        let group = agent.serviceGroup()
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let group = agent.serviceGroup(onMetricsServerRunning: { continuation.yield($0) })
         let task = Task { try await group.run() }
-        return LiveAgent(agent: agent, group: group, task: task)
+        var metricsPort: Int?
+        if configuration.metricsPort != nil {
+            var iterator = ports.makeAsyncIterator()
+            metricsPort = await iterator.next()
+        }
+        return LiveAgent(agent: agent, metricsPort: metricsPort, group: group, task: task)
     }
 
     var name: String { agent.configuration.name }
