@@ -17,7 +17,7 @@ import Foundation
 ///   need, and ``ToolchainRule`` picks from the source's offer.
 public actor VersionResolver {
     public let proxy: any ModuleProxyClient
-    public let ttl: Duration
+    public nonisolated let ttl: Duration
     public let toolchains: (any ToolchainSource)?
     private let clock = ContinuousClock()
     private var cache: [String: (expires: ContinuousClock.Instant, value: ResolvedModule)] = [:]

@@ -70,6 +70,8 @@ public struct ProxAPI: Sendable {
     public let cacheAdmin: (any CacheAdministration)?
     /// Signs new artifacts and serves their provenance; nil: none is served.
     public let attestor: (any Attestor)?
+    /// Repeated `/api/download` queries → the build they resolved to (for the resolver's TTL).
+    public let downloadMemo: DownloadMemo
 
     public init(
         builds: any BuildService, resolver: VersionResolver, settings: BuildSettings, catalog: PackageCatalog,
@@ -77,6 +79,7 @@ public struct ProxAPI: Sendable {
         requestLimiter: (any RequestRateLimiter)? = nil, cacheAdmin: (any CacheAdministration)? = nil, attestor: (any Attestor)? = nil
     ) {
         self.attestor = attestor
+        self.downloadMemo = DownloadMemo(ttl: resolver.ttl)
         self.requestLimiter = requestLimiter
         self.cacheAdmin = cacheAdmin
         self.toolchains = toolchains
@@ -130,16 +133,24 @@ public struct ProxAPI: Sendable {
 
     func download(_ request: Request, context: some RequestContext) async throws -> Response {
         let client = client(of: request, context: context)
-        let query = request.uri.queryParameters
-        func value(_ name: String) -> String? { query[Substring(name)].map { String($0) } }
-        let packages: [String] = query.getAll("p").map { String($0) } + query.getAll("p[]").map { String($0) }
-        let buildRequest = try BuildRequest(
-            os: value("os"), arch: value("arch"), arm: value("arm"), packages: packages,
-            version: value("version"), caddyVersion: value("caddy_version"), policy: options.policy
-        )
-        let jobID = try value("job_id").map(BuildID.init(validating:))
-        try await checkListed(buildRequest)
-        let resolved = try await resolver.resolve(buildRequest, settings: settings)
+        let rawQuery = (request.uri.query ?? "")[...]
+        let resolved: ResolvedBuild
+        var jobID: BuildID?
+        if let remembered = downloadMemo.build(for: rawQuery) {
+            resolved = remembered
+        } else {
+            let query = request.uri.queryParameters
+            func value(_ name: String) -> String? { query[Substring(name)].map { String($0) } }
+            let packages: [String] = query.getAll("p").map { String($0) } + query.getAll("p[]").map { String($0) }
+            let buildRequest = try BuildRequest(
+                os: value("os"), arch: value("arch"), arm: value("arm"), packages: packages,
+                version: value("version"), caddyVersion: value("caddy_version"), policy: options.policy
+            )
+            jobID = try value("job_id").map(BuildID.init(validating:))
+            try await checkListed(buildRequest)
+            resolved = try await resolver.resolve(buildRequest, settings: settings)
+            if jobID == nil { downloadMemo.remember(resolved, for: rawQuery) }
+        }
         let obtained: ObtainedArtifact
         do {
             obtained = try await builds.obtain(resolved, requestedID: jobID, client: client)
