@@ -428,12 +428,27 @@ def packages_json():
     return json.dumps({"status_code": 200, "result": result}, indent=2) + "\n"
 
 
+def add_caddy_release(outdir, version):
+    """Publish one more Caddy release in an existing proxy (a new release appearing)."""
+    proxy_dir = os.path.join(outdir, "proxy")
+    listing = os.path.join(proxy_dir, escape(CADDY), "@v", "list")
+    with open(listing) as f:
+        versions = [v for v in f.read().split() if v != version]
+    write_module_version(proxy_dir, CADDY, version, caddy_files(9))
+    write_module_index(proxy_dir, CADDY, versions + [version])
+    print(proxy_dir)
+    return 0
+
+
 def main(argv):
     args = argv[1:]
+    if len(args) == 3 and args[0] == "--add-caddy-release":
+        return add_caddy_release(os.path.abspath(args[2]), args[1])
     go_versions = "--go-versions" in args
     args = [a for a in args if a != "--go-versions"]
     if len(args) != 1 or args[0].startswith("-"):
-        print("usage: make-fixture-proxy.py [--go-versions] OUTDIR", file=sys.stderr)
+        print("usage: make-fixture-proxy.py [--go-versions] OUTDIR\n"
+              "       make-fixture-proxy.py --add-caddy-release VERSION OUTDIR", file=sys.stderr)
         return 2
     outdir = os.path.abspath(args[0])
     proxy_dir = os.path.join(outdir, "proxy")

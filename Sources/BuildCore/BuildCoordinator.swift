@@ -85,7 +85,8 @@ public actor BuildCoordinator: BuildService {
         remember(record)
         inFlight[key] = id
         buildsStarted += 1
-        let job = BuildJob(id: id, build: build, enqueuedAt: now)
+        // A build no client asked for (cache warming) waits behind every user's build.
+        let job = BuildJob(id: id, build: build, enqueuedAt: now, background: client == nil)
         for event in job.queuedEvents { logs.append(event, to: id) }
         let queue = self.queue
         let logs = self.logs

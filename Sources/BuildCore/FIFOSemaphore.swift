@@ -4,11 +4,15 @@ import Foundation
 public actor FIFOSemaphore {
     private var available: Int
     private var waiters: [(id: UUID, continuation: CheckedContinuation<Void, any Error>)] = []
+    /// Background work (cache warming): served only when no other waiter is left.
+    private var backgroundWaiters: [(id: UUID, continuation: CheckedContinuation<Void, any Error>)] = []
 
     public init(_ count: Int) { self.available = count }
 
-    public func acquire() async throws {
-        if available > 0, waiters.isEmpty {
+    /// Waits for a slot, in arrival order; `background` waiters only get one when no other
+    /// waiter is left.
+    public func acquire(background: Bool = false) async throws {
+        if available > 0, waiters.isEmpty, backgroundWaiters.isEmpty || !background {
             available -= 1
             return
         }
@@ -17,6 +21,8 @@ public actor FIFOSemaphore {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 if Task.isCancelled {
                     continuation.resume(throwing: CancellationError())
+                } else if background {
+                    backgroundWaiters.append((id, continuation))
                 } else {
                     waiters.append((id, continuation))
                 }
@@ -27,18 +33,23 @@ public actor FIFOSemaphore {
     }
 
     public func release() {
-        if waiters.isEmpty {
-            available += 1
-        } else {
+        if !waiters.isEmpty {
             waiters.removeFirst().continuation.resume()
+        } else if !backgroundWaiters.isEmpty {
+            backgroundWaiters.removeFirst().continuation.resume()
+        } else {
+            available += 1
         }
     }
 
     private func cancel(_ id: UUID) {
-        guard let index = waiters.firstIndex(where: { $0.id == id }) else { return }
-        waiters.remove(at: index).continuation.resume(throwing: CancellationError())
+        if let index = waiters.firstIndex(where: { $0.id == id }) {
+            waiters.remove(at: index).continuation.resume(throwing: CancellationError())
+        } else if let index = backgroundWaiters.firstIndex(where: { $0.id == id }) {
+            backgroundWaiters.remove(at: index).continuation.resume(throwing: CancellationError())
+        }
     }
 
     /// Jobs waiting for a slot.
-    public var waiting: Int { waiters.count }
+    public var waiting: Int { waiters.count + backgroundWaiters.count }
 }

@@ -16,7 +16,7 @@ public struct LocalJobQueue: JobQueue {
         _ job: BuildJob, events: @escaping BuildEventSink, started: @escaping @Sendable (String) -> Void
     ) async throws(ProxError) -> ArtifactRecord {
         do {
-            try await slots.acquire()
+            try await slots.acquire(background: job.background)
         } catch {
             throw ProxError(.cancelled, "the build was cancelled while it waited for a free slot")
         }

@@ -67,6 +67,23 @@ enum CacheDatabase {
                     """
             )
         }
+        // Downloads per package set, platform and day: what cache warming rebuilds.
+        migrator.registerMigration("v4") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE download_set (
+                        packages TEXT NOT NULL,
+                        os TEXT NOT NULL,
+                        arch TEXT NOT NULL,
+                        arm INTEGER NOT NULL,
+                        day INTEGER NOT NULL,
+                        count INTEGER NOT NULL,
+                        PRIMARY KEY (packages, os, arch, arm, day)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX download_set_day ON download_set (day);
+                    """
+            )
+        }
         return migrator
     }
 }

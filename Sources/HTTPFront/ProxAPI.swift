@@ -170,7 +170,7 @@ public struct ProxAPI: Sendable {
         }
         response.headers[Self.linkHeader] = provenanceLinks(obtained.artifact.key)
         if request.method == .get, response.status == .ok || response.status == .found {
-            await downloads.recordDownload(packages: resolved.plugins.map { $0.path })
+            await downloads.recordDownload(packages: resolved.plugins.map { $0.path }, platform: resolved.platform)
         }
         return response
     }

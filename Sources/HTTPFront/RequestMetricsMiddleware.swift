@@ -10,11 +10,17 @@ import ProxMetrics
 /// (`/api/builds/{id}`), never the request's own path, so clients cannot make new series;
 /// requests no route matched count as `unmatched`. Put it first, outside the error
 /// middleware, so refusals count with their status.
+///
+/// Answers that carry an artifact (`X-Prox-Cache`: `/api/download`, a build's artifact)
+/// also count in `prox_downloads_total{cache}` (`hit` or `miss`): the hit ratio users see,
+/// one per download, where the store's lookups count every look.
 public struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     let metrics: ProxMetrics
+    let cacheHeader = HTTPField.Name("X-Prox-Cache")!
 
     public init(metrics: ProxMetrics) {
         self.metrics = metrics
+        for cache in ["hit", "miss"] { _ = metrics.counter("prox_downloads_total", [("cache", cache)]) }
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -22,6 +28,9 @@ public struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddlewar
         do {
             let response = try await next(request, context)
             record(request, route: context.endpointPath, status: response.status.code, since: began)
+            if let cache = response.headers[cacheHeader], cache == "hit" || cache == "miss" {
+                metrics.counter("prox_downloads_total", [("cache", cache)]).increment()
+            }
             return response
         } catch {
             record(request, route: context.endpointPath, status: (error as? any HTTPResponseError)?.status.code ?? 500, since: began)

@@ -115,7 +115,7 @@ extension AgentConfiguration {
         SettingDoc(
             "--metrics-port", default: #"off"#,
             help: #"Serve Prometheus metrics at /metrics on this port."#,
-            details: #"Serve this agent's Prometheus metrics at `http://<--metrics-host>:<port>/metrics`: builds by outcome (`prox_builds_total`), their durations (`prox_build_duration_seconds`), busy slots, and the jobs it completed and handed back (see [docs/operations.md](docs/operations.md#metrics)). Off unless given."#
+            details: #"Serve this agent's Prometheus metrics at `http://<--metrics-host>:<port>/metrics`: builds by outcome (`prox_builds_total`), their durations (`prox_build_duration_seconds`), busy slots (`prox_build_slots_busy`), the jobs it completed (`prox_agent_jobs_completed_total`) and the toolchains it downloaded (see [docs/operations.md](docs/operations.md#metrics)). Off unless given."#
         ),
         SettingDoc(
             "--metrics-host", default: #"`127.0.0.1`"#,

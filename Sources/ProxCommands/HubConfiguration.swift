@@ -79,6 +79,12 @@ public struct HubConfiguration: Sendable, Equatable {
     public var downloadRedirect = DownloadRedirectSetting.off
     /// How long a presigned redirect URL stays valid (`--download-redirect-ttl`).
     public var downloadRedirectTTL: Duration = .seconds(3600)
+    /// `--warm-top`: package sets rebuilt when a new Caddy release appears (0: off).
+    public var warmTop = 0
+    /// `--warm-window`: how far back downloads count for warming.
+    public var warmWindow: Duration = .seconds(7 * 24 * 3600)
+    /// `--warm-interval`: how often the module proxy is asked for a new release.
+    public var warmInterval: Duration = .seconds(600)
     /// How often at most the Go caches are measured (not a flag: for embedding and tests).
     public var goCacheCheckInterval: Duration = .seconds(600)
 
@@ -190,6 +196,15 @@ public struct HubConfiguration: Sendable, Equatable {
         Setting(flag: "--download-redirect-ttl", env: "PB_DOWNLOAD_REDIRECT_TTL") { c, v throws(ConfigurationError) in
             c.downloadRedirectTTL = try SettingValue.duration(v, "--download-redirect-ttl", "PB_DOWNLOAD_REDIRECT_TTL")
         },
+        Setting(flag: "--warm-top", env: "PB_WARM_TOP") { c, v throws(ConfigurationError) in
+            c.warmTop = try SettingValue.integer(v, in: 0...1000, "--warm-top", "PB_WARM_TOP")
+        },
+        Setting(flag: "--warm-window", env: "PB_WARM_WINDOW") { c, v throws(ConfigurationError) in
+            c.warmWindow = try SettingValue.duration(v, "--warm-window", "PB_WARM_WINDOW")
+        },
+        Setting(flag: "--warm-interval", env: "PB_WARM_INTERVAL") { c, v throws(ConfigurationError) in
+            c.warmInterval = try SettingValue.duration(v, "--warm-interval", "PB_WARM_INTERVAL")
+        },
     ] + ResourceSettings.settings(\.buildResources) + [ResourceSettings.goCacheSetting(\.goCacheMaxSize)] + RedisSettings.settings(\.redis)
         + BuildHostSettings.settings(
             go: \.goExecutables, toolchainDownload: \.toolchainDownload, goproxy: \.goproxy, simultaneousJobs: \.simultaneousJobs,
@@ -236,6 +251,12 @@ public struct HubConfiguration: Sendable, Equatable {
         }
         if downloadRedirect != .off, storage == nil {
             throw ConfigurationError("--download-redirect/PB_DOWNLOAD_REDIRECT redirects to the bucket: it needs --storage s3://BUCKET[/PREFIX]")
+        }
+        if warmTop > 0, warmInterval < .seconds(1) {
+            throw ConfigurationError("--warm-interval/PB_WARM_INTERVAL must be at least 1s")
+        }
+        if warmTop > 0, warmWindow < .seconds(3600) {
+            throw ConfigurationError("--warm-window/PB_WARM_WINDOW must be at least 1h (downloads are counted per day)")
         }
         if downloadRedirectTTL < .seconds(1) || downloadRedirectTTL > .seconds(7 * 24 * 3600) {
             throw ConfigurationError("--download-redirect-ttl/PB_DOWNLOAD_REDIRECT_TTL must be from 1s to 7 days (168h), the life S3 allows a presigned URL")

@@ -253,6 +253,21 @@ extension HubConfiguration {
             details: #"How a cache hit on `/api/download` is answered when artifacts live in a bucket. `off`: the hub sends the bytes. `presigned`: `302 Found` to a presigned URL of the object, valid for `--download-redirect-ttl`, which names the file as a direct download would. A base URL (`https://cdn.example.com/prox`): `302` to `<base>/blobs/sha256/<digest>`, for a CDN or public bucket in front of the `--storage` prefix. The redirect keeps the `ETag`, `Repr-Digest` and `X-Prox-*` headers; builds that just finished, and artifacts whose upload is still being retried, are sent by the hub. Needs `--storage s3://…`."#
         ),
         SettingDoc(
+            "--warm-top", default: #"`0`: off"#,
+            help: #"When a new Caddy release appears, rebuild the N most downloaded package sets for it."#,
+            details: #"Cache warming: every `--warm-interval` proxhub asks the module proxy for the newest Caddy release; when it is new, the N package sets (each with its platform) downloaded most in the last `--warm-window` are built for it, one at a time, so that users asking for them after the release get a hit. Warm builds are the server's own: standalone, they wait until no user's build is waiting for a slot; in hub mode they are queued for agents like other builds. The release warmed for is remembered across restarts; the first check after start only notes it. 0–1000. See [docs/operations.md](docs/operations.md#cache-warming)."#
+        ),
+        SettingDoc(
+            "--warm-window", default: #"`168h` (7 days)"#,
+            help: #"How far back downloads count for --warm-top."#,
+            details: #"How far back downloads count when `--warm-top` picks the sets to warm (downloads are counted per UTC day): at least `1h`."#
+        ),
+        SettingDoc(
+            "--warm-interval", default: #"`10m`"#,
+            help: #"How often --warm-top looks for a new Caddy release."#,
+            details: #"How often `--warm-top` asks for the newest Caddy release. The answer is cached for `--resolve-ttl`, so a release is seen at most `--warm-interval` plus `--resolve-ttl` after it is published."#
+        ),
+        SettingDoc(
             "--download-redirect-ttl", default: #"`1h`"#,
             help: #"How long a presigned redirect stays valid (1s to 7 days)."#,
             details: #"How long a presigned URL from `--download-redirect presigned` stays valid: 1 s to 7 days (S3's limit)."#

@@ -31,6 +31,8 @@ public struct ProxhubApp: Sendable {
     public let bucket: BucketArtifactStore?
     /// What `/metrics` reports.
     public let metrics: ProxMetrics
+    /// `--warm-top`: rebuilds popular sets for new Caddy releases.
+    public let warmer: CacheWarmer?
     public let builds: any BuildService
     /// Standalone: the go-command runner builds run on (nil in hub mode).
     public let runner: GoToolchainRunner?
@@ -126,11 +128,20 @@ public struct ProxhubApp: Sendable {
             toolchains = ToolchainStatus(source: inventory, downloaded: { runner.downloadedToolchains() }, proxyError: { await inventory.lastError })
             let memoryLogs = MemoryLogBus()
             let queue = MeteredJobQueue(LocalJobQueue(runner: runner, store: store, slots: configuration.simultaneousJobs), metrics: metrics)
+            metrics.gauge("prox_build_slots").set(configuration.simultaneousJobs)
             builds = BuildCoordinator(store: store, queue: queue, logs: memoryLogs, limits: configuration.buildLimits, attestor: signer)
             logs = memoryLogs
             requestLimiter = MemoryRateLimiter(rate: configuration.clientRequestRate)
         }
         let resolver = VersionResolver(proxy: proxy, ttl: configuration.resolveTTL, toolchains: toolchains.source)
+        var warmer: CacheWarmer?
+        if configuration.warmTop > 0 {
+            let made = CacheWarmer(
+                builds: builds, resolver: resolver, settings: settings, downloads: cache.downloads, documents: cache.documents,
+                top: configuration.warmTop, window: configuration.warmWindow, logger: logger)
+            services.append(CacheWarmingService(warmer: made, interval: configuration.warmInterval))
+            warmer = made
+        }
         let catalogFile = UpstreamFile.packageCatalog(at: configuration.packageEndpoint)
         let catalog = PackageCatalog(
             endpoint: configuration.packageEndpoint, documents: cache.documents, refreshInterval: configuration.catalogRefresh, logger: logger,
@@ -160,7 +171,7 @@ public struct ProxhubApp: Sendable {
             ]
         )
         return ProxhubApp(
-            configuration: configuration, store: store, cache: cache, bucket: bucket, metrics: metrics, builds: builds, runner: configuration.hub ? nil : runner, catalog: catalog, api: api,
+            configuration: configuration, store: store, cache: cache, bucket: bucket, metrics: metrics, warmer: warmer, builds: builds, runner: configuration.hub ? nil : runner, catalog: catalog, api: api,
             signer: signer, logger: logger, services: services, tls: tls
         )
     }

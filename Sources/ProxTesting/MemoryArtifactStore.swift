@@ -59,9 +59,22 @@ public actor MemoryArtifactStore: ArtifactStore, DocumentStore, DownloadCounter,
         try? FileManager.default.removeItem(atPath: file)
     }
 
-    public func recordDownload(packages: [String]) async {
+    public func recordDownload(packages: [String], platform: Platform) async {
         for path in packages { downloads[path, default: 0] += 1 }
+        sets[SetKey(packages: packages.sorted(), platform: platform), default: 0] += 1
     }
+
+    public func popularSets(since: Date, limit: Int) async -> [PopularSet] {
+        sets.map { PopularSet(packages: $0.key.packages, platform: $0.key.platform, downloads: $0.value) }
+            .sorted { ($0.downloads, $1.packages.joined()) > ($1.downloads, $0.packages.joined()) }
+            .prefix(limit).map { $0 }
+    }
+
+    private struct SetKey: Hashable {
+        let packages: [String]
+        let platform: Platform
+    }
+    private var sets: [SetKey: Int] = [:]
 
     public func downloadCounts() async -> [String: Int] { downloads }
 

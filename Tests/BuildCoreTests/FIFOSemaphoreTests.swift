@@ -21,6 +21,30 @@ struct FIFOSemaphoreTests {
         #expect(await semaphore.waiting == 0)
     }
 
+    @Test("background waiters get a permit only when no other waiter is left")
+    func background() async throws {
+        let semaphore = FIFOSemaphore(1)
+        try await semaphore.acquire()
+        let arrivals = Arrivals()
+        // 0: background, first to arrive; 1 and 2: users, after it.
+        for (n, background) in [(0, true), (1, false), (2, false)] {
+            Task {
+                try await semaphore.acquire(background: background)
+                await arrivals.add(n)
+            }
+            #expect(await eventually(timeout: .seconds(10)) { await semaphore.waiting == n + 1 }, "waiter \(n) to queue")
+        }
+        for n in 1...3 {
+            await semaphore.release()
+            #expect(await eventually(timeout: .seconds(10)) { await arrivals.count == n })
+        }
+        #expect(await arrivals.order == [1, 2, 0], "the users first, then the background work")
+        // A free permit goes to background work at once when nobody else waits.
+        let free = FIFOSemaphore(1)
+        try await free.acquire(background: true)
+        #expect(await free.waiting == 0)
+    }
+
     @Test("waiters are woken in arrival order, one per release")
     func fifo() async throws {
         let semaphore = FIFOSemaphore(1)

@@ -425,13 +425,23 @@ struct ArtifactCacheTests {
         do {
             let cache = try await CacheFixture.open(root)
             #expect(await cache.downloads.downloadCounts().isEmpty)
-            await cache.downloads.recordDownload(packages: ["github.com/proxfixture/hello", "github.com/proxfixture/withdep"])
-            await cache.downloads.recordDownload(packages: ["github.com/proxfixture/hello"])
-            await cache.downloads.recordDownload(packages: [])
-            #expect(await cache.downloads.downloadCounts() == ["github.com/proxfixture/hello": 2, "github.com/proxfixture/withdep": 1])
+            await cache.downloads.recordDownload(packages: ["github.com/proxfixture/hello", "github.com/proxfixture/withdep"], platform: try Platform(os: "linux", arch: "amd64"))
+            await cache.downloads.recordDownload(packages: ["github.com/proxfixture/hello"], platform: try Platform(os: "linux", arch: "arm", arm: "6"))
+            await cache.downloads.recordDownload(packages: [], platform: try Platform(os: "linux", arch: "amd64"))
+            await cache.downloads.recordDownload(packages: ["github.com/proxfixture/withdep", "github.com/proxfixture/hello"], platform: try Platform(os: "linux", arch: "amd64"))
+            #expect(await cache.downloads.downloadCounts() == ["github.com/proxfixture/hello": 3, "github.com/proxfixture/withdep": 2])
         }
         let reopened = try await CacheFixture.open(root)
-        #expect(await reopened.downloads.downloadCounts()["github.com/proxfixture/hello"] == 2)
+        #expect(await reopened.downloads.downloadCounts()["github.com/proxfixture/hello"] == 3)
+        // Sets count per platform, in either order of their packages; plain Caddy is a set too.
+        let popular = await reopened.downloads.popularSets(since: Date(timeIntervalSinceNow: -86_400), limit: 10)
+        #expect(popular == [
+            PopularSet(packages: ["github.com/proxfixture/hello", "github.com/proxfixture/withdep"], platform: try Platform(os: "linux", arch: "amd64"), downloads: 2),
+            PopularSet(packages: [], platform: try Platform(os: "linux", arch: "amd64"), downloads: 1),
+            PopularSet(packages: ["github.com/proxfixture/hello"], platform: try Platform(os: "linux", arch: "arm", arm: "6"), downloads: 1),
+        ])
+        #expect(await reopened.downloads.popularSets(since: Date(timeIntervalSinceNow: -86_400), limit: 1).count == 1)
+        #expect(await reopened.downloads.popularSets(since: Date(timeIntervalSinceNow: 2 * 86_400), limit: 10).isEmpty, "outside the window")
     }
 
     @Test("documents are saved, replaced and loaded back, across restarts")
