@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: installs what a fresh Debian 12 lacks (scripts/setup-debian.sh; skip
 # with PROX_SKIP_SETUP=1), builds the package with its tests, runs `swift test`, then the
-# web UI's browser tests (scripts/test-browser.sh: headless Chromium and Selenium), then
+# web UI's browser tests (scripts/test-browser.sh: headless Chromium and Selenium), the local
+# cluster (scripts/test-cluster.sh), then
 # schemathesis against a live proxhub (scripts/api-fuzz.sh) and the libFuzzer targets for
 # PROX_FUZZ_SECONDS each (scripts/fuzz.sh; default 15).
 # Arguments pass through to `swift test` (e.g. --filter CacheStoreTests); with arguments
@@ -58,6 +59,11 @@ if [ "$#" -eq 0 ]; then
     browser=0
     PROX_PROXHUB="$(swift build --show-bin-path)/proxhub" bash scripts/test-browser.sh || browser=$?
     if [ "$status" -eq 0 ]; then status=$browser; fi
+
+    echo "==> the local cluster (scripts/test-cluster.sh: scripts/cluster.sh up, a build, status, down)"
+    cluster=0
+    bash scripts/test-cluster.sh || cluster=$?
+    if [ "$status" -eq 0 ]; then status=$cluster; fi
 
     echo "==> schemathesis against a live proxhub (scripts/api-fuzz.sh)"
     api=0

@@ -82,6 +82,7 @@ public actor CacheWarmer {
             "cache warming: Caddy \(latest) is out; building the most downloaded sets for it",
             metadata: ["sets": "\(sets.count)", "previous": "\(warmed ?? "")"])
         for set in sets {
+            if Task.isCancelled { break }
             do throws(ProxError) {
                 let resolved = try await resolver.resolve(try Self.request(for: set), settings: settings)
                 if try await builds.store.lookup(resolved.cacheKey) != nil {
@@ -101,6 +102,8 @@ public actor CacheWarmer {
                     metadata: ["packages": "\(set.packages.joined(separator: ","))", "platform": "\(set.platform)", "error": "\(error.message)"])
             }
         }
+        // Stopped part way (shutdown): the sets left are warmed after the next start.
+        guard !Task.isCancelled else { return report }
         await remember(latest)
         logger.notice(
             "cache warming done", metadata: ["release": "\(latest)", "built": "\(report.built)", "cached": "\(report.alreadyCached)", "failed": "\(report.failed)"])

@@ -5,9 +5,10 @@ import Synchronization
 /// resolved to, so an identical request (the same client polling, a page's HEAD then GET,
 /// many users of one popular set) skips parsing, the catalog check and version resolution.
 ///
-/// Bounded and short-lived: an entry lives as long as the resolver's own answers
-/// (`--resolve-ttl`), so a new release or a catalog change is seen as soon as it would be
-/// without the memo; at `capacity` entries the oldest half is dropped. It holds no
+/// Bounded and short-lived: an entry lives for `--resolve-ttl`, as the resolver's own
+/// answers do, so a new release or a catalog change is seen at most twice that long after
+/// it happens (an entry made from an answer the resolver had cached for a while lives its
+/// own full TTL); at `capacity` entries the oldest half is dropped. It holds no
 /// artifact: every request still looks its key up in the cache, so an evicted or removed
 /// artifact is never served from here. Requests that name a build (`job_id`) and requests
 /// that failed are not remembered.

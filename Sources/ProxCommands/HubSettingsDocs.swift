@@ -255,7 +255,7 @@ extension HubConfiguration {
         SettingDoc(
             "--warm-top", default: #"`0`: off"#,
             help: #"When a new Caddy release appears, rebuild the N most downloaded package sets for it."#,
-            details: #"Cache warming: every `--warm-interval` proxhub asks the module proxy for the newest Caddy release; when it is new, the N package sets (each with its platform) downloaded most in the last `--warm-window` are built for it, one at a time, so that users asking for them after the release get a hit. Warm builds are the server's own: standalone, they wait until no user's build is waiting for a slot; in hub mode they are queued for agents like other builds. The release warmed for is remembered across restarts; the first check after start only notes it. 0–1000. See [docs/operations.md](docs/operations.md#cache-warming)."#
+            details: #"Cache warming: every `--warm-interval` proxhub asks the module proxy for the newest Caddy release; when it is new, the N package sets (each with its platform) downloaded most in the last `--warm-window` are built for it, one at a time, so that users asking for them after the release get a hit. Warm builds are the server's own: standalone, they wait until no user's build is waiting for a slot; in hub mode they are queued for agents like other builds. The release warmed for is remembered in the cache index across restarts; on a new index the first check only notes the release (nothing is warmed for a release that was already out). 0–1000. See [docs/operations.md](docs/operations.md#cache-warming)."#
         ),
         SettingDoc(
             "--warm-window", default: #"`168h` (7 days)"#,

@@ -107,14 +107,14 @@ enum SettingValue {
     /// `600`, `600s`, `10m`, `1h`.
     static func duration(_ v: String, _ flag: String, _ env: String) throws(ConfigurationError) -> Duration {
         let text = v.trimmingCharacters(in: .whitespaces).lowercased()
-        let units: [(String, Int)] = [("ms", 0), ("s", 1), ("m", 60), ("h", 3600)]
+        let units: [(String, Int)] = [("ms", 0), ("s", 1), ("m", 60), ("h", 3600), ("d", 86_400)]
         for (suffix, factor) in units where text.hasSuffix(suffix) {
             if let n = Int(text.dropLast(suffix.count)), n >= 0 {
                 return factor == 0 ? .milliseconds(n) : .seconds(n * factor)
             }
         }
         if let n = Int(text), n >= 0 { return .seconds(n) }
-        throw ConfigurationError("\(flag)/\(env): \(v) is not a duration (seconds, or with a unit: 90s, 10m, 1h)")
+        throw ConfigurationError("\(flag)/\(env): \(v) is not a duration (seconds, or with a unit: 90s, 10m, 1h, 7d)")
     }
 
     /// `10GB`, `500MB`, `1GiB`, `1048576`.

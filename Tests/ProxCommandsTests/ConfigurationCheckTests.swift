@@ -44,4 +44,40 @@ import Testing
         #expect(list.toolchainDownload == false)
         #expect(try HubConfiguration.resolve(flags: ["--go-version": "go1.23.5"], environment: [:]).goVersion == "go1.23.5")
     }
+
+    @Test func storageRedirectWarmingAndMetricsSettingsAreChecked() throws {
+        let s3 = try HubConfiguration.resolve(
+            flags: ["--storage": "s3://prox-artifacts/builds", "--s3-endpoint": "http://127.0.0.1:9000", "--download-redirect": "presigned"],
+            environment: ["PB_S3_REGION": "auto", "PB_DOWNLOAD_REDIRECT_TTL": "10m", "PB_WARM_TOP": "20"])
+        #expect(s3.storage == "s3://prox-artifacts/builds" && s3.s3Region == "auto" && s3.downloadRedirect == .presigned)
+        #expect(s3.downloadRedirectTTL == .seconds(600) && s3.warmTop == 20)
+        #expect(try HubConfiguration.resolve(flags: ["--storage": "local"], environment: [:]).storage == nil)
+        let cdn = try HubConfiguration.resolve(flags: ["--storage": "s3://bucket", "--download-redirect": "https://cdn.example.com/prox/"], environment: [:])
+        #expect(cdn.downloadRedirect == .baseURL("https://cdn.example.com/prox"))
+        let bad: [([String: String], String)] = [
+            (["--storage": "bucket"], "--storage must be s3://"),
+            (["--storage": "s3://UPPER"], "--storage: UPPER is not a bucket name"),
+            (["--storage": "s3://bucket", "--s3-endpoint": "ftp://x"], "--s3-endpoint must be"),
+            (["--s3-endpoint": "http://127.0.0.1:9000"], "--storage/PB_STORAGE is not s3://"),
+            (["--download-redirect": "presigned"], "it needs --storage s3://"),
+            (["--storage": "s3://bucket", "--download-redirect": "cdn.example.com"], "must be off, presigned, or a CDN's base URL"),
+            (["--storage": "s3://bucket", "--download-redirect": "presigned", "--download-redirect-ttl": "8d"], "from 1s to 7 days"),
+            (["--warm-top": "-1"], "--warm-top"),
+            (["--warm-top": "5", "--warm-window": "10m"], "at least 1h"),
+        ]
+        for (flags, message) in bad {
+            do {
+                _ = try HubConfiguration.resolve(flags: flags, environment: [:])
+                Issue.record("\(flags) was accepted")
+            } catch {
+                #expect(error.description.contains(message), "\(flags): \(error.description)")
+            }
+        }
+        let agent = try AgentConfiguration.resolve(flags: ["--hub-url": "http://127.0.0.1:1", "--push-token": "t", "--metrics-port": "9100"], environment: [:])
+        #expect(agent.metricsPort == 9100 && agent.metricsHost == "127.0.0.1")
+        #expect(try AgentConfiguration.resolve(flags: ["--hub-url": "http://127.0.0.1:1", "--push-token": "t"], environment: [:]).metricsPort == nil)
+        #expect(throws: ConfigurationError.self) {
+            try AgentConfiguration.resolve(flags: ["--hub-url": "http://127.0.0.1:1", "--push-token": "t", "--metrics-port": "99999"], environment: [:])
+        }
+    }
 }

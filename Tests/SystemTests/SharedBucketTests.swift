@@ -118,7 +118,7 @@ import Testing
         let work = Fixture.temporaryDirectory("prox-redirect")
         defer { try? FileManager.default.removeItem(atPath: work) }
         // The redirect itself: 302, Location, and the artifact's ETag and digest.
-        let head = try runProgram("/usr/bin/curl", ["-sS", "-I", hub.url(Self.download)])
+        let head = try await Loopback.blocking { try runProgram("/usr/bin/curl", ["-sS", "-I", hub.url(Self.download)]) }
         #expect(head.hasPrefix("HTTP/1.1 302"), "\(head)")
         #expect(head.lowercased().contains("etag: \"\(built.sha256)\""))
         #expect(head.lowercased().contains("repr-digest: sha-256=:"))
@@ -128,10 +128,18 @@ import Testing
         #expect(built.header("Content-Disposition") == #"attachment; filename="caddy_linux_amd64_custom""#)
         #expect(location.contains("response-content-disposition=attachment%3B%20filename%3D%22caddy_linux_amd64_custom%22"), "S3 names the file as the hub would")
         // curl follows it (no credentials: the URL carries the signature) to the same bytes.
-        _ = try runProgram("/usr/bin/curl", ["-sS", "-L", "-o", work + "/caddy", hub.url(Self.download)])
+        _ = try await Loopback.blocking { try runProgram("/usr/bin/curl", ["-sS", "-L", "-o", work + "/caddy", hub.url(Self.download)]) }
         let fetched = try #require(FileManager.default.contents(atPath: work + "/caddy"))
         #expect(fetched.count == built.body.count)
         #expect(Array(fetched) == built.body)
         await hub.stop()
+
+        // With a CDN in front of the prefix: a hub with an empty disk sends the hit there.
+        let cdn = try await LiveHub.start(Self.useBucket(s3, redirect: .baseURL("https://cdn.example.invalid/prox")))
+        let viaCDN = try await Loopback.blocking { try runProgram("/usr/bin/curl", ["-sS", "-I", cdn.url(Self.download)]) }
+        #expect(viaCDN.hasPrefix("HTTP/1.1 302"), "\(viaCDN)")
+        #expect(viaCDN.contains("\r\nlocation: https://cdn.example.invalid/prox/blobs/sha256/\(built.sha256)\r\n") || viaCDN.contains("\r\nLocation: https://cdn.example.invalid/prox/blobs/sha256/\(built.sha256)\r\n"), "\(viaCDN)")
+        #expect(viaCDN.lowercased().contains("x-prox-cache: hit"))
+        await cdn.stop()
     }
 }

@@ -31,7 +31,9 @@ import Testing
         #expect(await eventually(timeout: .seconds(30)) { await warmer.lastReport?.release?.description == "v2.8.4" })
         #expect(await warmer.lastReport?.newRelease == false)
 
-        _ = try runProgram("/usr/bin/env", ["python3", Fixture.repositoryRoot + "/scripts/make-fixture-proxy.py", "--add-caddy-release", "v2.8.5", root])
+        _ = try await Loopback.blocking {
+            try runProgram("/usr/bin/env", ["python3", Fixture.repositoryRoot + "/scripts/make-fixture-proxy.py", "--add-caddy-release", "v2.8.5", root])
+        }
         #expect(await eventually(timeout: .seconds(300)) { await warmer.lastReport?.release?.description == "v2.8.5" })
         let report = try #require(await warmer.lastReport)
         #expect(report.newRelease && report.built == 1 && report.failed == 0, "\(report)")
