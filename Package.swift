@@ -253,7 +253,7 @@ let package = Package(
         .testTarget(
             name: "APITests",
             dependencies: [
-                "BuildCore", "HTTPFront", "Provenance", "ProxTesting", "ProxTestSupport",
+                "BuildCore", "HTTPFront", "Provenance", "ProxMetrics", "ProxTesting", "ProxTestSupport",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -28,7 +28,9 @@ public struct AccessPolicy: Sendable, Equatable {
         if path == "/api/session" { return .open }  // where the web UI learns it needs a token, and hands it in
         if path.hasPrefix("/api/internal/") { return .internalAPI }
         if path.hasPrefix("/api/admin/") || path == "/api/admin" { return .admin }
-        if path.hasPrefix("/api/") || path == "/api" || path == "/ws" { return .api }
+        // /metrics tells what the server builds and serves: on a private server, a scraper
+        // sends a pull token (Prometheus's `authorization` setting).
+        if path.hasPrefix("/api/") || path == "/api" || path == "/ws" || path == "/metrics" { return .api }
         return .open
     }
 

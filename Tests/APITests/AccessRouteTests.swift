@@ -37,6 +37,10 @@ import Testing
             #expect(try await client.execute(uri: "/api/packages", method: .get, headers: Self.bearer(Self.admin)).status == .ok, "the admin token opens the API")
             #expect(try await client.execute(uri: "/healthz", method: .get).status == .ok)
             #expect(try await client.execute(uri: "/", method: .get).status == .ok)
+            // Metrics tell what the server builds: a scraper of a private server sends the token.
+            #expect(try await client.execute(uri: "/metrics", method: .get).status == .unauthorized)
+            let scraped = try await client.execute(uri: "/metrics", method: .get, headers: Self.bearer(Self.pull))
+            #expect(scraped.status == .ok && scraped.text.contains("prox_test_total 0"))
 
             // The UI's session: the token once, then a cookie.
             let before = try await client.execute(uri: "/api/session", method: .get)

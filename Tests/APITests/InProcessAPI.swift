@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import Provenance
+import ProxMetrics
 import ProxTesting
 import Testing
 
@@ -39,6 +40,8 @@ struct InProcessAPI {
         pushToken: String? = nil, requestRate: Rate? = nil, verifyWith verifyRunner: (any BuildRunner)? = nil
     ) async throws {
         root = NSTemporaryDirectory() + "prox-api-\(UUID().uuidString.prefix(8))"
+        let metrics = ProxMetrics()
+        _ = metrics.counter("prox_test_total")
         runner = ScriptedRunner(script: script)
         store = try MemoryArtifactStore(root: root)
         logs = MemoryLogBus()
@@ -59,7 +62,7 @@ struct InProcessAPI {
             toolchains: ToolchainStatus(source: inventory, downloaded: { [] }),
             options: .init(
                 policy: .init(allowReplacements: allowReplacements), allowUnlisted: allowUnlisted, heartbeat: .seconds(60), pushToken: pushToken,
-                access: access),
+                access: access, metrics: { [metrics] in await metrics.render() }),
             requestLimiter: requestRate.map { MemoryRateLimiter(rate: $0) }, cacheAdmin: store, attestor: signer
         )
     }
