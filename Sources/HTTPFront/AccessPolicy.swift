@@ -5,7 +5,8 @@ import HTTPTypes
 import HummingbirdWebSocket
 
 /// Who may use which routes (issue 11).
-/// - With pull tokens (`--pull-token`, several allowed) every `/api/` route and `/ws` needs
+/// - With pull tokens (`--pull-token`, several allowed) every `/api/` route, `/ws` and
+///   `/metrics` needs
 ///   one (or the admin token): `Authorization: Bearer <token>`, or HTTP basic with any
 ///   user name and the token as password (`curl -u :TOKEN`). Without any, they are open.
 /// - `/api/admin/` needs the admin token (`--admin-token`); without one it does not exist.
