@@ -33,11 +33,10 @@ public struct MeteredJobQueue: JobQueue {
             if let began = start.instant {
                 busy.decrement(by: 1)
                 metrics.timer("prox_build_duration_seconds", [("outcome", start.outcome)]).recordInterval(began, .now)
-                metrics.counter("prox_builds_total", [("outcome", start.outcome)]).increment()
             } else {
-                depth.decrement(by: 1)
-                metrics.counter("prox_builds_total", [("outcome", start.outcome)]).increment()
+                depth.decrement(by: 1)  // ended while it waited (cancelled)
             }
+            metrics.counter("prox_builds_total", [("outcome", start.outcome)]).increment()
         }
         do {
             let artifact = try await base.run(job, events: events) { worker in

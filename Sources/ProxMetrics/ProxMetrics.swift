@@ -18,9 +18,7 @@ public final class ProxMetrics: Sendable {
     public let factory: PrometheusMetricsFactory
     private let state = NSLock()
     /// swift-metrics unregisters a metric when its last object goes: every object is kept.
-    nonisolated(unsafe) private var counters: [String: CoreMetrics.Counter] = [:]
-    nonisolated(unsafe) private var timers: [String: CoreMetrics.Timer] = [:]
-    nonisolated(unsafe) private var gauges: [String: CoreMetrics.Meter] = [:]
+    nonisolated(unsafe) private var metrics: [String: AnyObject] = [:]
     nonisolated(unsafe) private var collectors: [@Sendable () async -> Void] = []
     nonisolated(unsafe) private var totals: [String: Int] = [:]
 
@@ -44,34 +42,27 @@ public final class ProxMetrics: Sendable {
     }
 
     public func counter(_ name: String, _ dimensions: [(String, String)] = []) -> CoreMetrics.Counter {
-        let key = Self.key(name, dimensions)
-        return state.withLock {
-            if let existing = counters[key] { return existing }
-            let made = CoreMetrics.Counter(label: name, dimensions: dimensions, factory: factory)
-            counters[key] = made
-            return made
-        }
+        cached(name, dimensions) { CoreMetrics.Counter(label: name, dimensions: dimensions, factory: factory) }
     }
 
     /// A histogram of durations (`name` should end in `_seconds`).
     public func timer(_ name: String, _ dimensions: [(String, String)] = []) -> CoreMetrics.Timer {
-        let key = Self.key(name, dimensions)
-        return state.withLock {
-            if let existing = timers[key] { return existing }
-            let made = CoreMetrics.Timer(label: name, dimensions: dimensions, factory: factory)
-            timers[key] = made
-            return made
-        }
+        cached(name, dimensions) { CoreMetrics.Timer(label: name, dimensions: dimensions, factory: factory) }
     }
 
     /// A value that goes up and down (a Prometheus gauge).
     public func gauge(_ name: String, _ dimensions: [(String, String)] = []) -> CoreMetrics.Meter {
-        let key = Self.key(name, dimensions)
+        cached(name, dimensions) { CoreMetrics.Meter(label: name, dimensions: dimensions, factory: factory) }
+    }
+
+    /// The metric object of this kind, name and dimensions, made once and kept.
+    private func cached<Metric: AnyObject>(_ name: String, _ dimensions: [(String, String)], make: () -> Metric) -> Metric {
+        let key = "\(Metric.self)\u{1}" + Self.key(name, dimensions)
         return state.withLock {
-            if let existing = gauges[key] { return existing }
-            let made = CoreMetrics.Meter(label: name, dimensions: dimensions, factory: factory)
-            gauges[key] = made
-            return made
+            if let existing = metrics[key] as? Metric { return existing }
+            let metric = make()
+            metrics[key] = metric
+            return metric
         }
     }
 

@@ -29,33 +29,12 @@ public final class ModuleProxyServer: @unchecked Sendable {
         self.logDirectory = Fixture.temporaryDirectory("prox-module-proxy")
         self.logPath = logDirectory + "/proxy.log"
         let script = Fixture.repositoryRoot + "/scripts/module-proxy.py"
-        guard FileManager.default.createFile(atPath: logPath, contents: nil), let log = FileHandle(forWritingAtPath: logPath) else {
-            throw FixtureError(message: "cannot create \(logPath)")
-        }
-        defer { try? log.close() }
-        let stdout = Pipe()
-        let launched = Process()
-        launched.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        launched.arguments = ["python3", "-u", script, self.directory, "--port", "0"]
-            + delayZip.sorted { $0.key < $1.key }.flatMap { ["--delay-zip", "\($0.key)=\(Self.seconds($0.value))"] }
-        launched.standardInput = FileHandle.nullDevice
-        launched.standardOutput = stdout
-        launched.standardError = log
-        self.output = stdout.fileHandleForReading
-        do {
-            try launched.runWithDefaultSignalMask()
-        } catch {
-            throw FixtureError(message: "cannot start python3 \(script): \(error)")
-        }
-        try? stdout.fileHandleForWriting.close()
-        let line: String
-        do {
-            line = try Self.firstLine(of: output.fileDescriptor, timeout: .seconds(20))
-        } catch {
-            launched.terminate(grace: .zero)
-            let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-            throw FixtureError(message: "\(script) did not start: \(error)\n\(log)")
-        }
+        let (launched, output, line) = try PythonServer.launch(
+            python: "python3", script: script,
+            arguments: [self.directory, "--port", "0"]
+                + delayZip.sorted { $0.key < $1.key }.flatMap { ["--delay-zip", "\($0.key)=\(Self.seconds($0.value))"] },
+            logPath: logPath, timeout: .seconds(20))
+        self.output = output
         guard line.hasPrefix("listening on 127.0.0.1:"), let port = Int(line.split(separator: ":").last ?? "") else {
             launched.terminate(grace: .zero)
             throw FixtureError(message: "\(script) printed \(line.debugDescription), not its address")

@@ -31,3 +31,38 @@ extension Process {
         waitUntilExit()
     }
 }
+
+/// A test server written in Python (scripts/module-proxy.py, scripts/s3-test-server.py):
+/// started with its standard error in `logPath`, running once it has printed its first
+/// line on standard output (its address), which is returned.
+enum PythonServer {
+    static func launch(
+        python: String, script: String, arguments: [String], logPath: String, timeout: Duration, hint: String = ""
+    ) throws -> (process: Process, output: FileHandle, firstLine: String) {
+        guard FileManager.default.createFile(atPath: logPath, contents: nil), let log = FileHandle(forWritingAtPath: logPath) else {
+            throw FixtureError(message: "cannot create \(logPath)")
+        }
+        defer { try? log.close() }
+        let stdout = Pipe()
+        let launched = Process()
+        launched.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        launched.arguments = [python, "-u", script] + arguments
+        launched.standardInput = FileHandle.nullDevice
+        launched.standardOutput = stdout
+        launched.standardError = log
+        let output = stdout.fileHandleForReading
+        do {
+            try launched.runWithDefaultSignalMask()
+        } catch {
+            throw FixtureError(message: "cannot start \(python) \(script): \(error)")
+        }
+        try? stdout.fileHandleForWriting.close()
+        do {
+            return (launched, output, try ModuleProxyServer.firstLine(of: output.fileDescriptor, timeout: timeout))
+        } catch {
+            launched.terminate(grace: .zero)
+            let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+            throw FixtureError(message: "\(script) did not start\(hint): \(error)\n\(log)")
+        }
+    }
+}

@@ -27,32 +27,11 @@ public final class S3TestServer: @unchecked Sendable {
         logDirectory = Fixture.temporaryDirectory("prox-s3")
         logPath = logDirectory + "/s3.log"
         let script = Fixture.repositoryRoot + "/scripts/s3-test-server.py"
-        guard FileManager.default.createFile(atPath: logPath, contents: nil), let log = FileHandle(forWritingAtPath: logPath) else {
-            throw FixtureError(message: "cannot create \(logPath)")
-        }
-        defer { try? log.close() }
-        let stdout = Pipe()
-        let launched = Process()
-        launched.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        launched.arguments = [Fixture.python, "-u", script, "--port", "0", "--bucket", bucket, "--region", region] + (authentication ? [] : ["--no-auth"])
-        launched.standardInput = FileHandle.nullDevice
-        launched.standardOutput = stdout
-        launched.standardError = log
-        output = stdout.fileHandleForReading
-        do {
-            try launched.runWithDefaultSignalMask()
-        } catch {
-            throw FixtureError(message: "cannot start \(Fixture.python) \(script): \(error)")
-        }
-        try? stdout.fileHandleForWriting.close()
-        let line: String
-        do {
-            line = try ModuleProxyServer.firstLine(of: output.fileDescriptor, timeout: .seconds(60))
-        } catch {
-            launched.terminate(grace: .zero)
-            let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-            throw FixtureError(message: "\(script) did not start (is moto[server] installed? scripts/setup-debian.sh installs it): \(error)\n\(log)")
-        }
+        let (launched, output, line) = try PythonServer.launch(
+            python: Fixture.python, script: script,
+            arguments: ["--port", "0", "--bucket", bucket, "--region", region] + (authentication ? [] : ["--no-auth"]),
+            logPath: logPath, timeout: .seconds(60), hint: " (is moto[server] installed? scripts/setup-debian.sh installs it)")
+        self.output = output
         struct Started: Decodable {
             let endpoint: String
             let region: String
