@@ -9,6 +9,16 @@ import Synchronization
 /// (its store is down) lets requests through.
 public protocol RequestRateLimiter: Sendable {
     func count(_ client: ClientID) async -> Int?
+
+    /// How to count without suspending, for a limiter that can (in-process, or no limit at
+    /// all): requests answered on a connection's event loop (the download fast path) are
+    /// counted through it, with the same result as ``count(_:)``. Nil: this limiter needs a
+    /// round trip (Redis), and such requests take the ordinary path.
+    var immediateCounter: (@Sendable (ClientID) -> Int?)? { get }
+}
+
+extension RequestRateLimiter {
+    public var immediateCounter: (@Sendable (ClientID) -> Int?)? { nil }
 }
 
 /// The in-process ``RequestRateLimiter``: a counter per client per fixed window of the
@@ -27,6 +37,10 @@ public final class MemoryRateLimiter: RequestRateLimiter {
 
     public func count(_ client: ClientID) async -> Int? {
         count(client, now: .now)
+    }
+
+    public var immediateCounter: (@Sendable (ClientID) -> Int?)? {
+        { client in self.count(client, now: .now) }
     }
 
     func count(_ client: ClientID, now: ContinuousClock.Instant) -> Int? {

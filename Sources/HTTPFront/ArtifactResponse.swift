@@ -157,7 +157,11 @@ enum ArtifactResponse {
 
     /// RFC 9110 date (`Sun, 06 Nov 1994 08:49:37 GMT`), without a formatter per response.
     static func httpDate(_ date: Date) -> String {
-        var seconds = time_t(date.timeIntervalSince1970)
+        httpDate(seconds: time_t(date.timeIntervalSince1970))
+    }
+
+    static func httpDate(seconds: time_t) -> String {
+        var seconds = seconds
         var parts = tm()
         gmtime_r(&seconds, &parts)
         var buffer = [CChar](repeating: 0, count: 64)

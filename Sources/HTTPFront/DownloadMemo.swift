@@ -1,4 +1,5 @@
 import BuildCore
+import HTTPTypes
 import Synchronization
 
 /// The hot path of repeated downloads: `/api/download`'s raw query string → the build it
@@ -12,12 +13,21 @@ import Synchronization
 /// artifact: every request still looks its key up in the cache, so an evicted or removed
 /// artifact is never served from here. Requests that name a build (`job_id`) and requests
 /// that failed are not remembered.
+///
+/// Once such a query has been answered with a cache hit, the entry also keeps that answer's
+/// headers (a ``HotResponse``), so a repeated HEAD is answered on the connection's event
+/// loop by ``DownloadFastPath`` for the rest of the entry's life.
 public final class DownloadMemo: Sendable {
     struct Entry {
         let build: ResolvedBuild
         let expires: ContinuousClock.Instant
         let order: Int
+        var hot: HotResponse?
+        var touched: ContinuousClock.Instant
     }
+
+    /// How often a hot entry's hits are passed on to the cache (its last access, for LRU).
+    static let touchInterval = Duration.seconds(1)
 
     private let entries = Mutex<(map: [String: Entry], next: Int)>(([:], 0))
     public let ttl: Duration
@@ -48,10 +58,60 @@ public final class DownloadMemo: Sendable {
                 let cut = state.next - capacity / 2
                 state.map = state.map.filter { $0.value.order >= cut && $0.value.expires > now }
             }
-            state.map[String(query)] = Entry(build: build, expires: now + ttl, order: state.next)
+            state.map[String(query)] = Entry(build: build, expires: now + ttl, order: state.next, hot: nil, touched: now)
             state.next += 1
         }
     }
 
+    /// Keeps `hot`, the answer to a cache hit for `query`, until the entry expires; nothing
+    /// when `query` is not remembered (it named a build, or it expired meanwhile).
+    public func attach(_ hot: HotResponse, for query: Substring, now: ContinuousClock.Instant = .now) {
+        entries.withLock { state in
+            let key = String(query)
+            guard var entry = state.map[key], entry.expires > now, entry.build.cacheKey == hot.key else { return }
+            entry.hot = hot
+            entry.touched = now
+            state.map[key] = entry
+        }
+    }
+
+    /// The ready answer for `query`, if there is one and its entry is alive; `touch` is true
+    /// once per ``touchInterval`` (the caller then tells the cache about the hit).
+    public func hot(for query: Substring, now: ContinuousClock.Instant = .now) -> (response: HotResponse, touch: Bool)? {
+        entries.withLock { state in
+            let key = String(query)
+            guard var entry = state.map[key], let hot = entry.hot, entry.expires > now else { return nil }
+            guard now - entry.touched >= Self.touchInterval else { return (hot, false) }
+            entry.touched = now
+            state.map[key] = entry
+            return (hot, true)
+        }
+    }
+
+    /// Forgets the ready answer for `query` (its file is gone: evicted or removed); the
+    /// resolved build stays, and the next request looks the key up again.
+    public func detach(_ query: Substring) {
+        entries.withLock { state in
+            state.map[String(query)]?.hot = nil
+        }
+    }
+
     public var count: Int { entries.withLock { $0.map.count } }
+}
+
+/// A cache hit's answer to `/api/download`, ready to write again: the response's header
+/// fields (all but `Date` and `Server`, which are added when it is sent) and the artifact
+/// file they describe.
+public struct HotResponse: Sendable {
+    public let fields: HTTPFields
+    public let path: String
+    public let size: Int64
+    public let key: CacheKey
+
+    public init(fields: HTTPFields, path: String, size: Int64, key: CacheKey) {
+        self.fields = fields
+        self.path = path
+        self.size = size
+        self.key = key
+    }
 }

@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import ProxMetrics
 
 /// The Caddy-compatible API and Prox's own build API, over the BuildCore seams.
 public struct ProxAPI: Sendable {
@@ -169,10 +170,35 @@ public struct ProxAPI: Sendable {
             )
         }
         response.headers[Self.linkHeader] = provenanceLinks(obtained.artifact.key)
+        if keepsReadyAnswers, jobID == nil, obtained.fromCache, response.status == .ok, request.headers[.range] == nil,
+            request.headers[.ifRange] == nil, request.headers[.ifNoneMatch] == nil
+        {
+            let artifact = obtained.artifact
+            downloadMemo.attach(HotResponse(fields: response.headers, path: artifact.path, size: artifact.size, key: artifact.key), for: rawQuery)
+        }
         if request.method == .get, response.status == .ok || response.status == .found {
             await downloads.recordDownload(packages: resolved.plugins.map { $0.path }, platform: resolved.platform)
         }
         return response
+    }
+
+    /// Whether cache hits' answers are kept for ``DownloadFastPath``: not when hits redirect
+    /// or are checked on read (the fast path does neither), nor with a request limiter that
+    /// cannot count on the event loop.
+    var keepsReadyAnswers: Bool {
+        options.downloadRedirect == nil && !options.verifyOnRead && (requestLimiter.map { $0.immediateCounter != nil } ?? true)
+    }
+
+    /// The fast path for repeated `HEAD /api/download` requests, for the HTTP server's
+    /// connections (``HTTPServerBuilder/prox(webSocketRouter:limits:connections:tls:fastPath:)``);
+    /// nil when this server keeps no ready answers.
+    public func downloadFastPath(serverName: String?, metrics: ProxMetrics?, logger: Logger) -> DownloadFastPath? {
+        guard keepsReadyAnswers else { return nil }
+        let store = self.store
+        return DownloadFastPath(
+            memo: downloadMemo, access: options.access, clients: options.clients, countRequest: requestLimiter?.immediateCounter,
+            touch: { key in Task { _ = try? await store.lookup(key) } }, serverName: serverName, metrics: metrics, logger: logger
+        )
     }
 
     /// Refuses packages that are not in the catalog (the official message), unless allowed.

@@ -341,6 +341,7 @@ public struct ProxhubApp: Sendable {
 
     /// The HTTP application. `onServerRunning` receives the bound port.
     public func application(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        let serverName = "Prox"
         let router = Router(context: ProxRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
         router.add(middleware: LogRequestsMiddleware(.info))
@@ -348,8 +349,11 @@ public struct ProxhubApp: Sendable {
         api.addWebSocketRoutes(to: router)
         return Application(
             router: router,
-            server: .prox(webSocketRouter: router, limits: connectionLimits, connections: connections, tls: tls),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Prox"),
+            server: .prox(
+                webSocketRouter: router, limits: connectionLimits, connections: connections, tls: tls,
+                fastPath: api.downloadFastPath(serverName: serverName, metrics: metrics, logger: logger)
+            ),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: serverName),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger
         )

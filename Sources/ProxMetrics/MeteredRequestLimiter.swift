@@ -19,4 +19,8 @@ public struct MeteredRequestLimiter: RequestRateLimiter {
         if refused != nil { metrics.counter("prox_rate_limited_total", [("limit", "requests")]).increment() }
         return refused
     }
+
+    /// The base's, uncounted here: a request it refuses is handed to the ordinary path,
+    /// which counts it again, refuses it (429) and records the refusal once.
+    public var immediateCounter: (@Sendable (ClientID) -> Int?)? { base.immediateCounter }
 }

@@ -19,6 +19,12 @@ public struct RedisRateLimiter: RequestRateLimiter {
         self.logger = logger
     }
 
+    /// Without a limit nothing is counted, so nothing needs Redis.
+    public var immediateCounter: (@Sendable (ClientID) -> Int?)? {
+        if rate.isLimited { return nil }
+        return { (_: ClientID) -> Int? in nil }
+    }
+
     public func count(_ requester: ClientID) async -> Int? {
         guard rate.isLimited else { return nil }
         let now = Int64(Date().timeIntervalSince1970 * 1000)

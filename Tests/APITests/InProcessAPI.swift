@@ -23,6 +23,9 @@ struct InProcessAPI {
     let builds: BuildCoordinator
     let signer: ProvenanceSigner
     let api: ProxAPI
+    let metrics: ProxMetrics
+    /// What proxhub installs in each connection (nil when the API keeps no ready answers).
+    let fastPath: DownloadFastPath?
 
     /// The fixture's shape in miniature: three Caddy releases and a pre-release, the
     /// `hello` plugin (two versions) and `unlisted` (not in the catalog).
@@ -41,6 +44,7 @@ struct InProcessAPI {
     ) async throws {
         root = NSTemporaryDirectory() + "prox-api-\(UUID().uuidString.prefix(8))"
         let metrics = ProxMetrics()
+        self.metrics = metrics
         _ = metrics.counter("prox_test_total")
         runner = ScriptedRunner(script: script)
         store = try MemoryArtifactStore(root: root)
@@ -65,6 +69,7 @@ struct InProcessAPI {
                 access: access, metrics: { [metrics] in await metrics.render() }),
             requestLimiter: requestRate.map { MemoryRateLimiter(rate: $0) }, cacheAdmin: store, attestor: signer
         )
+        fastPath = api.downloadFastPath(serverName: "Prox", metrics: metrics, logger: Logger(label: "test.fast-path"))
     }
 
     /// Runs `body` with a client of the API's router.
@@ -75,7 +80,7 @@ struct InProcessAPI {
     }
 
     /// Runs `body` against the same routes behind proxhub's own server pipeline (the
-    /// connection guard, sendfile, WebSocket upgrades) on a free port of 127.0.0.1: what
+    /// connection guard, sendfile, the download fast path, WebSocket upgrades) on a free port of 127.0.0.1: what
     /// the router test cannot show (the parser's refusals, connection limits, /ws).
     func testServer<Value>(
         limits: ConnectionLimits = .init(), _ body: @Sendable (_ port: Int, _ client: any TestClientProtocol) async throws -> Value
@@ -85,7 +90,7 @@ struct InProcessAPI {
         api.addWebSocketRoutes(to: router)
         let application = Application(
             router: router,
-            server: .prox(webSocketRouter: router, limits: limits, connections: ConnectionCounter()),
+            server: .prox(webSocketRouter: router, limits: limits, connections: ConnectionCounter(), fastPath: fastPath),
             configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "Prox")
         )
         return try await application.test(.live) { client in
