@@ -66,3 +66,14 @@ public final class ReadOnlyFile: Sendable {
         return done
     }
 }
+
+/// What a path names, without opening it.
+public enum FileStatus {
+    /// A regular file of `size` bytes is at `path` (one `stat`: cheap enough for an event
+    /// loop, as a web server's own check of a file it is about to describe).
+    public static func isRegularFile(_ path: String, size: Int64) -> Bool {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return false }
+        return (info.st_mode & S_IFMT) == S_IFREG && Int64(info.st_size) == size
+    }
+}

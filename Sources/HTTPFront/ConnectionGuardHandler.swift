@@ -124,11 +124,11 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
                 headers: [("Allow", "GET, HEAD, POST, PUT, DELETE")]
             )
         }
-        let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
-        let lengths = head.headers["content-length"]
+        let lengths = head.headers.contains(name: "content-length") ? head.headers["content-length"] : []
         if lengths.count > 1, Set(lengths).count > 1 {
             return GuardResponse(status: .badRequest, message: "the request has conflicting Content-Length headers: send one")
         }
+        let path = lengths.isEmpty ? "" : head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
         if let declared = lengths.first.flatMap({ Int64($0) }), declared > limits.maxBody(path: path) {
             let limit = limits.maxBody(path: path)
             return GuardResponse(
@@ -136,7 +136,7 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
                 message: "the request body (\(declared) bytes) is larger than \(path) accepts: send at most \(limit) bytes"
             )
         }
-        let upgrade = head.headers["upgrade"].joined(separator: ",").trimmingCharacters(in: .whitespaces)
+        let upgrade = head.headers.contains(name: "upgrade") ? head.headers["upgrade"].joined(separator: ",").trimmingCharacters(in: .whitespaces) : ""
         if !upgrade.isEmpty {
             if upgrade.lowercased() == "websocket" {
                 let version = head.headers["sec-websocket-version"].first

@@ -1,5 +1,6 @@
 import BuildCore
 import CoreMetrics
+import FileIO
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -10,7 +11,7 @@ import ProxMetrics
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+import Glibc  // time(2)
 #elseif canImport(Darwin)
 import Darwin
 #endif
@@ -32,8 +33,10 @@ import Darwin
 ///   ``RequestRateLimiter/immediateCounter`` (a refused request takes the ordinary path,
 ///   which answers 429); with a limiter that needs a round trip (Redis, in hub mode, with a
 ///   rate set) there is no fast path at all;
-/// - the artifact's file still exists with its size (a `stat`): an evicted or removed
-///   artifact drops the ready answer and the request takes the ordinary path;
+/// - the artifact's file still exists with its size (a `stat`, at most once per
+///   ``DownloadMemo/touchInterval`` per query, as nginx's `open_file_cache_valid` does): an
+///   evicted or removed artifact drops the ready answer and the request takes the ordinary
+///   path, so a HEAD may describe an artifact evicted less than a second ago, never a GET;
 /// - the request is counted in `prox_http_requests_total` and `prox_downloads_total` and
 ///   logged as the ordinary path does; every ``DownloadMemo/touchInterval`` its hits are
 ///   passed to the cache (a lookup), so LRU sees a key kept alive by HEADs alone.
@@ -92,19 +95,22 @@ public final class DownloadFastPath: Sendable {
         let accepted = access.accepted(headers, for: .api)
         if access.isPrivate, accepted == nil { return nil }
         if let countRequest, countRequest(clients.client(peer: peer, headers: headers, acceptedToken: accepted)) != nil { return nil }
-        guard Self.isFile(hot.path, size: hot.size) else {
-            memo.detach(query)
-            return nil
+        if touch {
+            // Once a second per query (as nginx's open_file_cache_valid does): the file is
+            // still there, and the cache hears of the hits.
+            guard FileStatus.isRegularFile(hot.path, size: hot.size) else {
+                memo.detach(query)
+                return nil
+            }
+            self.touch(hot.key)
         }
-        if touch { self.touch(hot.key) }
         var fields = hot.fields
         fields[.date] = date
         if let serverName { fields[.server] = serverName }
         logger.info(
             "Request",
             metadata: [
-                "hb.request.id": .stringConvertible(RequestID()), "hb.request.path": .string(target), "hb.request.method": "HEAD",
-                "prox.fast_path": "true",
+                "hb.request.path": .string(target), "hb.request.method": "HEAD", "prox.fast_path": "true",
             ]
         )
         answered.add(1, ordering: .relaxed)
@@ -117,13 +123,6 @@ public final class DownloadFastPath: Sendable {
 
     static func closes(_ headers: HTTPFields) -> Bool {
         headers[values: .connection].contains { $0.lowercased().contains("close") }
-    }
-
-    /// A regular file of `size` bytes is at `path` (the artifact has not been evicted).
-    static func isFile(_ path: String, size: Int64) -> Bool {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return false }
-        return (info.st_mode & S_IFMT) == S_IFREG && Int64(info.st_size) == size
     }
 }
 

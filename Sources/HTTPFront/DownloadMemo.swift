@@ -26,8 +26,9 @@ public final class DownloadMemo: Sendable {
         var touched: ContinuousClock.Instant
     }
 
-    /// How often a hot entry's hits are passed on to the cache (its last access, for LRU).
-    static let touchInterval = Duration.seconds(1)
+    /// How often a hot entry's file is checked and its hits passed on to the cache (its
+    /// last access, for LRU).
+    public static let touchInterval = Duration.seconds(1)
 
     private let entries = Mutex<(map: [String: Entry], next: Int)>(([:], 0))
     public let ttl: Duration
@@ -70,13 +71,14 @@ public final class DownloadMemo: Sendable {
             let key = String(query)
             guard var entry = state.map[key], entry.expires > now, entry.build.cacheKey == hot.key else { return }
             entry.hot = hot
-            entry.touched = now
+            entry.touched = now - Self.touchInterval
             state.map[key] = entry
         }
     }
 
     /// The ready answer for `query`, if there is one and its entry is alive; `touch` is true
-    /// once per ``touchInterval`` (the caller then tells the cache about the hit).
+    /// once per ``touchInterval`` (the caller then checks the file and tells the cache about
+    /// the hit). A new ready answer starts with `touch` due.
     public func hot(for query: Substring, now: ContinuousClock.Instant = .now) -> (response: HotResponse, touch: Bool)? {
         entries.withLock { state in
             let key = String(query)
