@@ -326,6 +326,8 @@ MODULES = [
                   requires=[("github.com/proxfixture/helper", "v1.0.0")],
                   imports=['"github.com/proxfixture/helper"'],
                   field="Greeting", value="helper.Greeting()")),
+    # v0.0.9 builds; v0.1.0 (latest) does not: the version a plan suggests instead.
+    (BROKEN, "v0.0.9", plugin_files(BROKEN, "broken", ["http.handlers.broken"])),
     (BROKEN, "v0.1.0", plugin_files(BROKEN, "broken", ["http.handlers.broken"], extra=BROKEN_EXTRA)),
     ("github.com/proxfixture/multi", "v1.0.0", multi_files()),
     (HUNGRY, "v0.1.0", hungry_files()),

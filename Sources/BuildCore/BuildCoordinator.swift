@@ -16,6 +16,8 @@ public actor BuildCoordinator: BuildService {
     public let limits: BuildLimits
     /// Signs each new artifact's provenance before its build is reported done.
     public let attestor: (any Attestor)?
+    /// Learns, from each finished build, which plugin versions build with which Caddy.
+    public let compatibility: (any CompatibilityStore)?
     private var ledger = ClientLedger()
 
     private var records: [BuildID: BuildRecord] = [:]
@@ -28,8 +30,9 @@ public actor BuildCoordinator: BuildService {
 
     public init(
         store: any ArtifactStore, queue: any JobQueue, logs: any LogBus, historyLimit: Int = 500, limits: BuildLimits = .unlimited,
-        attestor: (any Attestor)? = nil
+        attestor: (any Attestor)? = nil, compatibility: (any CompatibilityStore)? = nil
     ) {
+        self.compatibility = compatibility
         self.limits = limits
         self.attestor = attestor
         self.store = store
@@ -90,6 +93,7 @@ public actor BuildCoordinator: BuildService {
         for event in job.queuedEvents { logs.append(event, to: id) }
         let queue = self.queue
         let logs = self.logs
+        let compatibility = self.compatibility
         // Who started it, known here at once: `markStarted` runs later, and a quick build may
         // complete first.
         let startedBy = Mutex<(worker: String, at: Date)?>(nil)
@@ -104,10 +108,14 @@ public actor BuildCoordinator: BuildService {
                 )
                 self.noteStart(id, startedBy.withLock { $0 })
                 await self.attest(artifact, build: id)
+                await compatibility?.record(CompatibilityFact.facts(of: build, error: nil))
                 self.complete(id, with: .success(artifact))
                 return artifact
             } catch {
                 self.noteStart(id, startedBy.withLock { $0 })
+                if let failure = error as? ProxError, failure.kind != .cancelled {
+                    await compatibility?.record(CompatibilityFact.facts(of: build, error: failure))
+                }
                 self.complete(id, with: .failure(error))
                 throw error
             }
@@ -142,6 +150,10 @@ public actor BuildCoordinator: BuildService {
     /// The most recent builds, newest first.
     public func recent(limit: Int = 50) -> [BuildRecord] {
         order.suffix(limit).reversed().compactMap { records[$0] }
+    }
+
+    public func building(_ key: CacheKey) -> BuildRecord? {
+        inFlight[key].flatMap { records[$0] }
     }
 
     public func cancel(_ id: BuildID) async -> BuildRecord? {

@@ -30,6 +30,8 @@ public protocol BuildService: Sendable {
     func record(_ id: BuildID) async throws(ProxError) -> BuildRecord?
     /// The most recent builds, newest first.
     func recent(limit: Int) async throws(ProxError) -> [BuildRecord]
+    /// The build queued or running for `key` (what a request for it would join), if any.
+    func building(_ key: CacheKey) async throws(ProxError) -> BuildRecord?
     /// Cancels a queued or running build (the admin API): its waiters get `.cancelled`.
     /// Returns its record as it is after that (a finished build is left as it was); nil
     /// for an unknown id.

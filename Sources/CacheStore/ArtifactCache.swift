@@ -63,6 +63,8 @@ public actor ArtifactCache: ArtifactStore, CacheAdministration, Service {
     private let db: DatabasePool
     /// Downloads per package, in the same database.
     public nonisolated let downloads: SQLiteDownloadCounter
+    /// What finished builds taught about plugin versions (standalone mode's store).
+    public nonisolated let compatibility: SQLiteCompatibilityStore
     /// The last good copies of upstream documents, in the same database.
     public nonisolated let documents: SQLiteDocumentStore
     /// Each artifact's signed provenance, in the same database, removed with the artifact.
@@ -95,6 +97,7 @@ public actor ArtifactCache: ArtifactStore, CacheAdministration, Service {
             throw ProxError(.internal, "cannot open the cache index in \(configuration.root): \(error)")
         }
         downloads = SQLiteDownloadCounter(db: db, logger: logger)
+        compatibility = SQLiteCompatibilityStore(db: db, logger: logger)
         documents = SQLiteDocumentStore(db: db)
         attestations = SQLiteAttestationStore(db: db)
         try await recover()

@@ -84,6 +84,26 @@ enum CacheDatabase {
                     """
             )
         }
+        // What finished builds taught about plugin versions with Caddy versions (issue 15).
+        migrator.registerMigration("v5") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE compatibility (
+                        path TEXT NOT NULL,
+                        version TEXT NOT NULL,
+                        caddy_version TEXT NOT NULL,
+                        go_version TEXT NOT NULL,
+                        target TEXT NOT NULL,
+                        succeeded INTEGER NOT NULL,
+                        failed INTEGER NOT NULL,
+                        last_error TEXT,
+                        last_succeeded INTEGER NOT NULL,
+                        last_at REAL NOT NULL,
+                        PRIMARY KEY (path, version, caddy_version, go_version, target)
+                    ) WITHOUT ROWID;
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -84,13 +84,8 @@ struct BuildView: Encodable {
         arm = build.platform.arm
         caddyVersion = build.caddyVersion.description
         goVersion = build.settings.goVersion
-        toolchain = build.toolchain.map {
-            Toolchain(
-                version: $0.version.toolchainName, source: $0.source.rawValue, needs: $0.requirement.map { "go" + $0.version.description },
-                neededBy: $0.requirement?.module, reason: $0.reason
-            )
-        }
-        plugins = build.plugins.map { Plugin(path: $0.path, module: $0.module, version: $0.version.description, replacement: $0.replacement?.description) }
+        toolchain = build.toolchain.map(Toolchain.init)
+        plugins = build.plugins.map(Plugin.init)
         worker = record.worker
         attempts = record.attempts
         createdAt = record.createdAt

@@ -82,13 +82,26 @@ public actor PackageCatalog: Service {
         return byPath[path] != nil
     }
 
-    /// The catalog with local download counts, most downloaded first.
-    public func listing(downloads: [String: Int]) -> [CatalogPackage] {
-        (packages ?? []).map { package in
-            var p = package
-            p.downloads = downloads[package.path] ?? 0
-            return p
-        }.sorted { ($0.downloads ?? 0, $1.path) > ($1.downloads ?? 0, $0.path) }
+    /// The catalog as `/api/packages` lists it: each package with the upstream catalog's
+    /// `downloads`, this server's own, its last build here, and its popularity, most popular
+    /// first (then by path).
+    ///
+    /// Popularity is this server's downloads plus the upstream count as a baseline, scaled so
+    /// that the baseline as a whole weighs as much as this server's downloads (at least
+    /// 1,000): `popularity = local + upstream × max(Σ local, 1000) / Σ upstream`. On a new
+    /// server the order is upstream's; as this server's users download, their choices move it.
+    public func listing(downloads: [String: Int], lastBuilds: [String: LastBuild] = [:]) -> [ListedPackage] {
+        let packages = self.packages ?? []
+        let upstreamTotal = packages.reduce(0) { $0 + max($1.downloads ?? 0, 0) }
+        let localTotal = packages.reduce(0) { $0 + (downloads[$1.path] ?? 0) }
+        let scale = upstreamTotal > 0 ? Double(max(localTotal, 1000)) / Double(upstreamTotal) : 0
+        return packages.map { package in
+            let local = downloads[package.path] ?? 0
+            let popularity = Double(local) + Double(max(package.downloads ?? 0, 0)) * scale
+            return ListedPackage(
+                package: package, localDownloads: local, popularity: (popularity * 100).rounded() / 100, lastBuild: lastBuilds[package.path]
+            )
+        }.sorted { ($0.popularity, $1.package.path) > ($1.popularity, $0.package.path) }
     }
 
     private func install(_ parsed: [CatalogPackage], at date: Date) {
@@ -99,5 +112,24 @@ public actor PackageCatalog: Service {
 
     static func parse(_ data: [UInt8]) throws -> [CatalogPackage] {
         try CatalogPackage.parseCatalog(data)
+    }
+}
+
+/// One package as `/api/packages` lists it: the upstream catalog's fields as they were
+/// (`downloads` is upstream's count), plus `local_downloads`, `popularity` and `last_build`.
+public struct ListedPackage: Encodable, Sendable {
+    public let package: CatalogPackage
+    public let localDownloads: Int
+    public let popularity: Double
+    public let lastBuild: LastBuild?
+
+    enum CodingKeys: String, CodingKey { case localDownloads = "local_downloads", popularity, lastBuild = "last_build" }
+
+    public func encode(to encoder: any Encoder) throws {
+        try package.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(localDownloads, forKey: .localDownloads)
+        try container.encode(popularity, forKey: .popularity)
+        try container.encode(lastBuild, forKey: .lastBuild)
     }
 }

@@ -73,12 +73,17 @@ public struct ProxAPI: Sendable {
     public let attestor: (any Attestor)?
     /// Repeated `/api/download` queries → the build they resolved to (for the resolver's TTL).
     public let downloadMemo: DownloadMemo
+    /// What finished builds taught about plugin versions; nil: the plan and the catalog
+    /// know nothing of past builds.
+    public let compatibility: (any CompatibilityStore)?
 
     public init(
         builds: any BuildService, resolver: VersionResolver, settings: BuildSettings, catalog: PackageCatalog,
         store: any ArtifactStore, downloads: any DownloadCounter, logs: any LogSource, toolchains: ToolchainStatus, options: Options,
-        requestLimiter: (any RequestRateLimiter)? = nil, cacheAdmin: (any CacheAdministration)? = nil, attestor: (any Attestor)? = nil
+        requestLimiter: (any RequestRateLimiter)? = nil, cacheAdmin: (any CacheAdministration)? = nil, attestor: (any Attestor)? = nil,
+        compatibility: (any CompatibilityStore)? = nil
     ) {
+        self.compatibility = compatibility
         self.attestor = attestor
         self.downloadMemo = DownloadMemo(ttl: resolver.ttl)
         self.requestLimiter = requestLimiter
@@ -99,7 +104,9 @@ public struct ProxAPI: Sendable {
         router.add(middleware: ClientPolicyMiddleware(access: options.access, identifier: options.clients, limiter: requestLimiter))
         router.get("/api/download") { request, context in try await self.download(request, context: context) }
         router.head("/api/download") { request, context in try await self.download(request, context: context) }
+        router.get("/api/download/plan") { request, _ in try await self.plan(request) }
         router.get("/api/packages") { _, _ in try await self.packages() }
+        router.get("/api/packages/**") { request, _ in try await self.packageCompatibility(request) }
         router.get("/api/caddy_versions") { _, _ in try await self.caddyVersions() }
         router.get("/api/platforms") { _, _ in try Self.platforms() }
         router.get("/api/toolchains") { _, _ in try await self.toolchainList() }
@@ -140,14 +147,8 @@ public struct ProxAPI: Sendable {
         if let remembered = downloadMemo.build(for: rawQuery) {
             resolved = remembered
         } else {
-            let query = request.uri.queryParameters
-            func value(_ name: String) -> String? { query[Substring(name)].map { String($0) } }
-            let packages: [String] = query.getAll("p").map { String($0) } + query.getAll("p[]").map { String($0) }
-            let buildRequest = try BuildRequest(
-                os: value("os"), arch: value("arch"), arm: value("arm"), packages: packages,
-                version: value("version"), caddyVersion: value("caddy_version"), policy: options.policy
-            )
-            jobID = try value("job_id").map(BuildID.init(validating:))
+            let buildRequest: BuildRequest
+            (buildRequest, jobID) = try downloadRequest(request)
             try await checkListed(buildRequest)
             resolved = try await resolver.resolve(buildRequest, settings: settings)
             if jobID == nil { downloadMemo.remember(resolved, for: rawQuery) }
@@ -180,6 +181,19 @@ public struct ProxAPI: Sendable {
             await downloads.recordDownload(packages: resolved.plugins.map { $0.path }, platform: resolved.platform)
         }
         return response
+    }
+
+    /// The build an `/api/download` query asks for (and its `job_id`), validated as the
+    /// official API does: the same 400s for `/api/download` and `/api/download/plan`.
+    func downloadRequest(_ request: Request) throws -> (BuildRequest, BuildID?) {
+        let query = request.uri.queryParameters
+        func value(_ name: String) -> String? { query[Substring(name)].map { String($0) } }
+        let packages: [String] = query.getAll("p").map { String($0) } + query.getAll("p[]").map { String($0) }
+        let buildRequest = try BuildRequest(
+            os: value("os"), arch: value("arch"), arm: value("arm"), packages: packages,
+            version: value("version"), caddyVersion: value("caddy_version"), policy: options.policy
+        )
+        return (buildRequest, try value("job_id").map(BuildID.init(validating:)))
     }
 
     /// Whether cache hits' answers are kept for ``DownloadFastPath``: not when hits redirect
@@ -233,7 +247,8 @@ public struct ProxAPI: Sendable {
         guard await catalog.isLoaded else {
             throw ProxError(.unavailable, "the package catalog is not available yet (--package-endpoint \(catalog.endpoint)): retry later")
         }
-        let listing = await catalog.listing(downloads: await downloads.downloadCounts())
+        let lastBuilds = (try? await compatibility?.lastBuilds()) ?? [:]
+        let listing = await catalog.listing(downloads: await downloads.downloadCounts(), lastBuilds: lastBuilds)
         return try Self.json(Envelope(statusCode: 200, result: listing), cacheControl: "public, max-age=60")
     }
 

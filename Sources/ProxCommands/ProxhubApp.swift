@@ -90,6 +90,7 @@ public struct ProxhubApp: Sendable {
         let logs: any LogSource
         let toolchains: ToolchainStatus
         let requestLimiter: any RequestRateLimiter
+        let compatibility: any CompatibilityStore
         var services: [any Service] = []
         if configuration.hub {
             settings = await hubSettings(configuration, runner: runner, logger: logger)
@@ -118,6 +119,7 @@ public struct ProxhubApp: Sendable {
             builds = service
             logs = relay
             requestLimiter = RedisRateLimiter(client: redis, schema: schema, rate: configuration.clientRequestRate, logger: logger)
+            compatibility = RedisCompatibilityStore(client: redis, schema: schema, logger: logger)  // agents record, every hub reads
             services = [relay, service]
             if configuration.pushToken?.isEmpty ?? true {
                 logger.warning("hub mode without --push-token: agents cannot deliver artifacts, so no build can finish")
@@ -129,7 +131,10 @@ public struct ProxhubApp: Sendable {
             let memoryLogs = MemoryLogBus()
             let queue = MeteredJobQueue(LocalJobQueue(runner: runner, store: store, slots: configuration.simultaneousJobs), metrics: metrics)
             metrics.gauge("prox_build_slots").set(configuration.simultaneousJobs)
-            builds = BuildCoordinator(store: store, queue: queue, logs: memoryLogs, limits: configuration.buildLimits, attestor: signer)
+            compatibility = cache.compatibility
+            builds = BuildCoordinator(
+                store: store, queue: queue, logs: memoryLogs, limits: configuration.buildLimits, attestor: signer, compatibility: compatibility
+            )
             logs = memoryLogs
             requestLimiter = MemoryRateLimiter(rate: configuration.clientRequestRate)
         }
@@ -158,7 +163,7 @@ public struct ProxhubApp: Sendable {
                 metrics: { await metrics.render() }
             ),
             requestLimiter: configuration.clientRequestRate.isLimited ? MeteredRequestLimiter(requestLimiter, metrics: metrics) : nil, cacheAdmin: store,
-            attestor: signer
+            attestor: signer, compatibility: compatibility
         )
         Self.collectStates(into: metrics, cache: cache, bucket: bucket, builds: builds, toolchains: toolchains)
         let recovery = await cache.recovery

@@ -263,7 +263,7 @@ public final class RedisAgent: Service, Sendable {
             logger.error("dropping an unreadable job entry", metadata: ["entry": "\(entry)"])
             await record(
                 id: id, entry: entry, stream: stream, .failure(ProxError(.internal, "the job in the queue could not be read by agent \(options.name)")),
-                logger: logger
+                build: nil, logger: logger
             )
             return
         }
@@ -306,7 +306,7 @@ public final class RedisAgent: Service, Sendable {
             await handBack(id: id, entry: entry, stream: stream, logger: logger)
             return
         }
-        await record(id: id, entry: entry, stream: stream, outcome, logger: logger)
+        await record(id: id, entry: entry, stream: stream, outcome, build: job.build, logger: logger)
     }
 
     /// Builds, then delivers: the artifact's digest and hub URL, or the failure.
@@ -343,8 +343,12 @@ public final class RedisAgent: Service, Sendable {
     }
 
     /// Records the result and acknowledges the job, retrying while Redis is unreachable
-    /// (the heartbeat keeps the lease meanwhile).
-    private func record(id: BuildID, entry: String, stream: String, _ outcome: Result<(digest: String, size: Int64, origin: String), ProxError>, logger: Logger) async {
+    /// (the heartbeat keeps the lease meanwhile); once recorded, what the build taught about
+    /// its plugins (``RedisCompatibilityStore``), so a job run twice is counted once.
+    private func record(
+        id: BuildID, entry: String, stream: String, _ outcome: Result<(digest: String, size: Int64, origin: String), ProxError>,
+        build: ResolvedBuild?, logger: Logger
+    ) async {
         let now = RedisBuildService.milliseconds(Date())
         var arguments: [any RedisArgument] = [
             schema.prefix, id, options.name, "", now, RedisSchema.seconds(schema.logTTL), RedisSchema.seconds(schema.recordTTL),
@@ -367,6 +371,16 @@ public final class RedisAgent: Service, Sendable {
                 guard reply.string == "ok" else {
                     logger.notice("result not recorded: the build is no longer this agent's")
                     return
+                }
+                if let build {
+                    let error: ProxError?
+                    switch outcome {
+                    case .success: error = nil
+                    case .failure(let failure): error = failure
+                    }
+                    if error?.kind != .cancelled {
+                        await RedisCompatibilityStore(client: client, schema: schema, logger: logger).record(CompatibilityFact.facts(of: build, error: error))
+                    }
                 }
                 state.withLock { $0.completed += 1 }
                 logger.info("build finished", metadata: ["state": "\(arguments[3])"])

@@ -135,6 +135,13 @@ public actor RedisBuildService: BuildService, Service {
         }
     }
 
+    public func building(_ key: CacheKey) async throws(ProxError) -> BuildRecord? {
+        let client = self.client, schema = self.schema
+        let id = try await redisCall { () throws(RedisError) in try await client.send(["GET", schema.inflight(key)]).string }
+        guard let id, let buildID = BuildID(rawValue: id), let record = try await record(buildID), !record.isFinished else { return nil }
+        return record
+    }
+
     public func recent(limit: Int) async throws(ProxError) -> [BuildRecord] {
         let client = self.client, schema = self.schema
         return try await redisCall { () throws(RedisError) in

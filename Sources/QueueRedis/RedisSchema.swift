@@ -20,6 +20,7 @@ import BuildCore
 /// | `recent` | sorted set | ids by creation time, for `/api/builds` |
 /// | `agents` | hash | agent name → JSON ``AgentAdvertisement`` (slots, running, toolchains, downloads, last seen) |
 /// | `wake:<relay>` | stream | wakes a hub's log relay when its set of watched logs changes |
+/// | `compat:<package path>`, `compat-last` | hashes | what finished builds taught about plugin versions (``RedisCompatibilityStore``) |
 public struct RedisSchema: Sendable, Equatable {
     public var prefix: String
     /// How long a finished build's record is kept (`/api/builds/{id}`).
@@ -54,6 +55,7 @@ public struct RedisSchema: Sendable, Equatable {
     /// What every log stream's key starts with.
     public var logPrefix: String { prefix + "log:" }
     public func alias(_ id: BuildID) -> String { prefix + "alias:" + id.rawValue }
+    public func inflight(_ key: CacheKey) -> String { prefix + "inflight:" + key.hex }
     public var active: String { prefix + "active" }
     public var recent: String { prefix + "recent" }
     public var agents: String { prefix + "agents" }

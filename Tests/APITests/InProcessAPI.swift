@@ -24,6 +24,7 @@ struct InProcessAPI {
     let signer: ProvenanceSigner
     let api: ProxAPI
     let metrics: ProxMetrics
+    let compatibility = MemoryCompatibilityStore()
     /// What proxhub installs in each connection (nil when the API keeps no ready answers).
     let fastPath: DownloadFastPath?
 
@@ -55,7 +56,8 @@ struct InProcessAPI {
         }
         signer = ProvenanceSigner(key: .generate(), store: store, hubName: "test-hub", verifier: verifier, logger: Logger(label: "test.provenance"))
         builds = BuildCoordinator(
-            store: store, queue: LocalJobQueue(runner: runner, store: store, slots: 2), logs: logs, limits: limits, attestor: signer)
+            store: store, queue: LocalJobQueue(runner: runner, store: store, slots: 2), logs: logs, limits: limits, attestor: signer,
+            compatibility: compatibility)
         let settings = try await runner.settings()
         let inventory = ToolchainInventory(proxy: proxy, local: [GoVersion(minor: 23, patch: 5)], downloadsAllowed: false)
         let catalogData = Array(Self.catalog.utf8)
@@ -67,7 +69,7 @@ struct InProcessAPI {
             options: .init(
                 policy: .init(allowReplacements: allowReplacements), allowUnlisted: allowUnlisted, heartbeat: .seconds(60), pushToken: pushToken,
                 access: access, metrics: { [metrics] in await metrics.render() }),
-            requestLimiter: requestRate.map { MemoryRateLimiter(rate: $0) }, cacheAdmin: store, attestor: signer
+            requestLimiter: requestRate.map { MemoryRateLimiter(rate: $0) }, cacheAdmin: store, attestor: signer, compatibility: compatibility
         )
         fastPath = api.downloadFastPath(serverName: "Prox", metrics: metrics, logger: Logger(label: "test.fast-path"))
     }

@@ -94,15 +94,24 @@ import Testing
         #expect(!pinnedModules.contains("hello_v2feature"), "v0.1.0 has no v2 feature")
         #expect(try runProgram(pinnedBinary, ["version"]).hasPrefix("v2.7.6 "))
 
-        // Local download counts feed /api/packages.
+        // Local download counts feed /api/packages, beside upstream's, into the popularity.
         let packages = try await hub.get("/api/packages")
         #expect(packages.status == 200)
         let result = try #require(try packages.json()["result"] as? [[String: Any]])
         let hello = try #require(result.first { $0["path"] as? String == "github.com/proxfixture/hello" })
-        #expect(hello["downloads"] as? Int == 4, "three full GETs of the set plus the pinned one")
+        #expect(hello["local_downloads"] as? Int == 4, "three full GETs of the set plus the pinned one")
+        #expect(hello["downloads"] as? Int == 4200, "upstream's count, as the catalog gives it")
         let broken = try #require(result.first { $0["path"] as? String == "github.com/proxfixture/broken" })
-        #expect(broken["downloads"] as? Int == 0, "upstream numbers are replaced by local counts")
-        #expect(result.first?["path"] as? String == "github.com/proxfixture/hello", "sorted by downloads")
+        #expect(broken["downloads"] as? Int == 3)
+        #expect(broken["local_downloads"] as? Int == 0)
+        // popularity = local + upstream × max(Σ local, 1000) / Σ upstream (docs/api.md)
+        let upstreamTotal = result.reduce(0) { $0 + ($1["downloads"] as? Int ?? 0) }
+        let localTotal = result.reduce(0) { $0 + ($1["local_downloads"] as? Int ?? 0) }
+        let expected = 4 + 4200 * Double(max(localTotal, 1000)) / Double(upstreamTotal)
+        #expect(abs((hello["popularity"] as? Double ?? 0) - expected) < 0.01, "\(hello["popularity"] ?? "none") vs \(expected)")
+        let order = result.compactMap { $0["popularity"] as? Double }
+        #expect(order == order.sorted(by: >), "most popular first")
+        #expect(result.first?["path"] as? String == "github.com/proxfixture/hello")
     }
 
     @Test func crossCompilesForEveryKindOfTarget() async throws {
