@@ -302,7 +302,7 @@ let package = Package(
         .testTarget(
             name: "QueueRedisTests",
             dependencies: [
-                "QueueRedis", "BuildCore", "ProxTestSupport",
+                "QueueRedis", "BuildCore", "CacheStore", "ProxTesting", "ProxTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
