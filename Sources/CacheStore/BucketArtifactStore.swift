@@ -27,8 +27,11 @@ import Darwin
 /// - ``commit(key:build:file:expectedDigest:)`` commits to the local cache first (so the
 ///   build is served at once), then uploads the binary (multipart when large, checksummed)
 ///   and then the key's document, so a hub that finds the document finds the whole binary.
-///   A failed upload is logged and retried in the background; meanwhile the artifact is
-///   served from this hub's disk.
+///   A failed upload is logged and retried in the background until it succeeds or the
+///   artifact leaves this hub's disk; meanwhile the artifact is served from this hub's
+///   disk. The keys waiting for an upload are saved in the local index (document
+///   `bucket-pending-uploads`), and ``resumeUploads()`` (proxhub calls it at start) takes
+///   them up again after a restart.
 /// - Quota and LRU apply to the local disk only: evicting there keeps the bucket's copy.
 ///   The bucket grows until its lifecycle rules expire objects (docs/operations.md).
 public actor BucketArtifactStore: ArtifactStore, CacheAdministration {
@@ -104,7 +107,7 @@ public actor BucketArtifactStore: ArtifactStore, CacheAdministration {
             logger.error(
                 "cannot store the artifact in the bucket: it is served from this hub's disk, and the upload is retried",
                 metadata: ["key": "\(key)", "bucket": "\(bucket.location)", "error": "\(error.message)"])
-            retryUpload(of: record)
+            await retryUpload(of: record.key)
         }
         return record
     }
@@ -198,26 +201,59 @@ public actor BucketArtifactStore: ArtifactStore, CacheAdministration {
         try await bucket.putData(Self.keyName(record.key), Array(bytes), contentType: "application/json")
     }
 
-    private func retryUpload(of record: ArtifactRecord) {
-        guard pendingUploads.insert(record.key).inserted else { return }
+    /// The local index's document that lists the keys waiting for an upload.
+    static let pendingDocument = "bucket-pending-uploads"
+
+    /// Retries the upload of `key` in the background, after ``retryDelays`` (the last one
+    /// repeated), until it succeeds or the artifact has left this hub's disk.
+    private func retryUpload(of key: CacheKey) async {
+        guard pendingUploads.insert(key).inserted else { return }
+        await savePending()
         Task {
-            for (attempt, delay) in retryDelays.enumerated() {
-                try? await Task.sleep(for: delay)
+            var attempt = 0
+            while !Task.isCancelled {
+                try? await Task.sleep(for: retryDelays[min(attempt, retryDelays.count - 1)])
+                attempt += 1
                 do throws(ProxError) {
                     // The local copy may have been evicted meanwhile: upload what is cached now.
-                    guard let current = try await local.lookup(record.key) else {
-                        logger.error("the artifact left this hub's disk before it could be stored in the bucket", metadata: ["key": "\(record.key)"])
+                    guard let current = try await local.lookup(key) else {
+                        logger.error("the artifact left this hub's disk before it could be stored in the bucket", metadata: ["key": "\(key)"])
                         break
                     }
                     try await upload(current)
-                    logger.notice("artifact stored in the bucket after \(attempt + 1) retries", metadata: ["key": "\(record.key)"])
+                    logger.notice("artifact stored in the bucket after \(attempt) retries", metadata: ["key": "\(key)"])
                     break
                 } catch {
-                    logger.warning("upload retry failed", metadata: ["key": "\(record.key)", "attempt": "\(attempt + 1)", "error": "\(error.message)"])
+                    logger.warning("upload retry failed", metadata: ["key": "\(key)", "attempt": "\(attempt)", "error": "\(error.message)"])
                 }
             }
-            self.pendingUploads.remove(record.key)
+            await self.uploadSettled(key)
         }
+    }
+
+    private func uploadSettled(_ key: CacheKey) async {
+        pendingUploads.remove(key)
+        await savePending()
+    }
+
+    private func savePending() async {
+        let list = pendingUploads.map(\.hex).sorted().joined(separator: "\n")
+        do {
+            try await local.documents.saveDocument(named: Self.pendingDocument, data: Array(list.utf8))
+        } catch {
+            logger.warning("cannot save the list of uploads to retry: a restart would forget them", metadata: ["error": "\(error.message)"])
+        }
+    }
+
+    /// Takes up the uploads a previous run of this hub left waiting (its saved list); the
+    /// number of keys taken up.
+    @discardableResult
+    public func resumeUploads() async -> Int {
+        guard let saved = await local.documents.loadDocument(named: Self.pendingDocument) else { return 0 }
+        let keys = String(decoding: saved.data, as: UTF8.self).split(separator: "\n").compactMap { CacheKey(hex: String($0)) }
+        for key in keys where !pendingUploads.contains(key) { await retryUpload(of: key) }
+        if !keys.isEmpty { logger.notice("taking up uploads to the bucket left from the last run", metadata: ["keys": "\(keys.count)"]) }
+        return keys.count
     }
 
     /// Waits for the background upload retries (tests).

@@ -80,6 +80,7 @@ public struct ProxhubApp: Sendable {
         try await cache.attestations.failInterruptedReproductions()
         let metrics = ProxMetrics()
         let bucket = try Self.bucket(configuration, cache: cache, metrics: metrics, logger: logger)
+        await bucket?.resumeUploads()
         let store = MeteredArtifactStore(bucket ?? cache, metrics: metrics)
         let attestations = MeteredAttestationStore(bucket?.attestations ?? cache.attestations, metrics: metrics)
         let verifier = await Self.verifier(configuration, runner: runner, scratch: root + "/tmp/verify", attestations: attestations, logger: logger)

@@ -141,6 +141,25 @@ import Testing
         #expect(bucket["blobs/sha256/\(committed.digest)"] == CacheFixture.bytes(size: 4096, seed: 8))
     }
 
+    @Test func uploadsLeftWaitingAreTakenUpAfterARestart() async throws {
+        let bucket = MemoryObjectStore()
+        let (store, root) = try await Self.open(bucket, retryDelays: [.seconds(3600)])
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let build = try CacheFixture.build(11)
+        bucket.isReachable = false
+        let committed = try await Self.commit(build, seed: 11, to: store)
+        #expect(await store.pendingUploads == [build.cacheKey])
+        // The hub stops before its retry; the next run on the same disk takes the upload up.
+        bucket.isReachable = true
+        let restarted = BucketArtifactStore(local: store.local, bucket: bucket, retryDelays: [.milliseconds(10)])
+        #expect(await restarted.resumeUploads() == 1)
+        await restarted.waitForUploads()
+        #expect(bucket["keys/\(build.cacheKey.hex).json"] != nil)
+        #expect(bucket["blobs/sha256/\(committed.digest)"] == CacheFixture.bytes(size: 4096, seed: 11))
+        // Done: a third run finds nothing left to do.
+        #expect(await BucketArtifactStore(local: store.local, bucket: bucket).resumeUploads() == 0)
+    }
+
     @Test func removalTakesTheKeyOutOfTheBucketToo() async throws {
         let bucket = MemoryObjectStore()
         let (store, root) = try await Self.open(bucket)
