@@ -26,8 +26,17 @@ import Testing
     static func learnAndCheck(_ hub: some HubClient) async throws {
         let before = try await planResult(hub)
         #expect((before["compatibility"] as? [Any])?.isEmpty == true, "nothing known yet")
+        #expect(before["cached"] as? Bool == false)
+        // The toolchain is named, with why it was chosen (the fixture's go.mod files need go 1.21).
+        #expect((before["go_version"] as? String)?.hasPrefix("go1.") == true)
+        let toolchain = try #require(before["toolchain"] as? [String: Any], "\(before)")
+        #expect(toolchain["version"] as? String == before["go_version"] as? String)
+        #expect((toolchain["reason"] as? String)?.isEmpty == false)
         let good = try await get(hub, "/api/download?os=linux&arch=amd64&p=github.com/proxfixture/broken@v0.0.9&version=v2.8.4")
         #expect(good.status == 200)
+        let pinned = try #require(try await get(hub, Self.plan.replacingOccurrences(of: "broken&", with: "broken%40v0.0.9&")).json()["result"] as? [String: Any])
+        #expect(pinned["cached"] as? Bool == true)
+        #expect((pinned["artifact"] as? [String: Any])?["sha256"] as? String == good.sha256)
         let bad = try await get(hub, "/api/download?os=linux&arch=amd64&p=github.com/proxfixture/broken&version=v2.8.4")
         #expect(bad.status == 422)
         try await checkWarned(hub)
