@@ -38,6 +38,7 @@ public protocol ObjectStore: Sendable {
 
     /// A URL that lets anyone GET `name` for `expires` without credentials (a presigned URL),
     /// for download redirects; with `fileName`, the download is saved under that name
-    /// (`Content-Disposition`).
-    func downloadURL(_ name: String, expires: Duration, fileName: String?) -> String
+    /// (`Content-Disposition`). Nil when none can be made now (the store's credentials
+    /// cannot be had): the caller serves the bytes itself.
+    func downloadURL(_ name: String, expires: Duration, fileName: String?) async -> String?
 }

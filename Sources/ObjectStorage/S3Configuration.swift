@@ -13,7 +13,8 @@ public struct S3Configuration: Sendable, Equatable {
     public var bucket: String
     /// Key prefix inside the bucket, without slashes at either end; may be empty.
     public var prefix: String
-    public var credentials: AWSCredentials
+    /// Asked before each request (fixed keys, or temporary ones refreshed by their source).
+    public var credentials: AWSCredentialProvider
     /// Objects larger than this are uploaded in parts of this size (at least 5 MiB, S3's
     /// smallest part); each part is held in memory while it is sent.
     public var partSize: Int
@@ -27,6 +28,13 @@ public struct S3Configuration: Sendable, Equatable {
     ///   - endpoint: `http(s)://HOST[:PORT]`; nil for AWS's regional endpoint.
     public init(
         storage: String, endpoint: String?, region: String, credentials: AWSCredentials,
+        partSize: Int = 16 << 20, timeout: Duration = .seconds(300)
+    ) throws(ProxError) {
+        try self.init(storage: storage, endpoint: endpoint, region: region, credentials: .fixed(credentials), partSize: partSize, timeout: timeout)
+    }
+
+    public init(
+        storage: String, endpoint: String?, region: String, credentials: AWSCredentialProvider,
         partSize: Int = 16 << 20, timeout: Duration = .seconds(300)
     ) throws(ProxError) {
         guard storage.hasPrefix("s3://") else {

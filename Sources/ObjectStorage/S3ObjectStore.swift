@@ -21,7 +21,6 @@ import Darwin
 /// left behind. Idempotent requests are retried twice on connection errors and 5xx.
 public struct S3ObjectStore: ObjectStore {
     public let configuration: S3Configuration
-    let signer: SigV4Signer
     let client: HTTPClient
     let logger: Logger
 
@@ -36,7 +35,6 @@ public struct S3ObjectStore: ObjectStore {
 
     public init(configuration: S3Configuration, client: HTTPClient = S3ObjectStore.defaultClient, logger: Logger = Logger(label: "prox.s3")) {
         self.configuration = configuration
-        self.signer = SigV4Signer(credentials: configuration.credentials, region: configuration.region)
         self.client = client
         self.logger = logger
     }
@@ -116,8 +114,14 @@ public struct S3ObjectStore: ObjectStore {
         try await expect(response, [200, 204, 404], doing: "removing \(name)")
     }
 
-    public func downloadURL(_ name: String, expires: Duration, fileName: String?) -> String {
-        signer.presignedURL(
+    /// The request signer, with the credentials to use now.
+    func signer() async throws(ProxError) -> SigV4Signer {
+        SigV4Signer(credentials: try await configuration.credentials.credentials(), region: configuration.region)
+    }
+
+    public func downloadURL(_ name: String, expires: Duration, fileName: String?) async -> String? {
+        guard let signer = try? await signer() else { return nil }
+        return signer.presignedURL(
             method: "GET", scheme: configuration.scheme, host: configuration.host, path: configuration.path(of: name),
             query: fileName.map { [("response-content-disposition", "attachment; filename=\"\($0)\"")] } ?? [], expires: expires, at: Date()
         )
@@ -190,7 +194,7 @@ public struct S3ObjectStore: ObjectStore {
         let retries = method == "POST" ? 0 : 2
         var attempt = 0
         while true {
-            let signed = signer.sign(
+            let signed = try await signer().sign(
                 .init(method: method, host: configuration.host, path: path, query: query, headers: headers + [("x-amz-content-sha256", payloadHash)], payloadHash: payloadHash),
                 at: Date()
             )

@@ -228,11 +228,24 @@ public struct ProxhubApp: Sendable {
     }
 
     /// `--storage s3://…`: the bucket, with `cache` in front of it; credentials from the
-    /// `AWS_*` variables (missing ones stop the start).
+    /// `AWS_*` variables, a container credentials endpoint or a shared credentials file
+    /// (``AWSCredentialProvider/fromEnvironment(_:client:)``; none stops the start).
     static func bucket(_ configuration: HubConfiguration, cache: ArtifactCache, metrics: ProxMetrics, logger: Logger) throws -> BucketArtifactStore? {
         guard let storage = configuration.storage else { return nil }
-        guard let credentials = configuration.s3Credentials ?? AWSCredentials.environment() else {
-            throw ConfigurationError("--storage \(storage) needs credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary ones)")
+        let source: AWSCredentialProvider?
+        do throws(ProxError) {
+            if let fixed = configuration.s3Credentials {
+                source = .fixed(fixed)
+            } else {
+                source = try AWSCredentialProvider.fromEnvironment()
+            }
+        } catch {
+            throw ConfigurationError("--storage \(storage): \(error.message)")
+        }
+        guard let credentials = source else {
+            throw ConfigurationError(
+                "--storage \(storage) needs credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary ones), "
+                    + "AWS_CONTAINER_CREDENTIALS_FULL_URI, or AWS_SHARED_CREDENTIALS_FILE (with AWS_PROFILE)")
         }
         let s3: S3Configuration
         do throws(ProxError) {
@@ -282,7 +295,7 @@ public struct ProxhubApp: Sendable {
         case .presigned:
             return { record, fileName in
                 guard await !bucket.pendingUploads.contains(record.key) else { return nil }
-                return bucket.bucket.downloadURL(BucketArtifactStore.blobName(record.digest), expires: ttl, fileName: fileName)
+                return await bucket.bucket.downloadURL(BucketArtifactStore.blobName(record.digest), expires: ttl, fileName: fileName)
             }
         case .baseURL(let base):
             return { record, _ in

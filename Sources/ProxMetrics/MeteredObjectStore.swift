@@ -51,7 +51,7 @@ public struct MeteredObjectStore: ObjectStore {
         try await measure("delete") { () async throws(ProxError) in try await base.delete(name) }
     }
 
-    public func downloadURL(_ name: String, expires: Duration, fileName: String?) -> String {
-        base.downloadURL(name, expires: expires, fileName: fileName)
+    public func downloadURL(_ name: String, expires: Duration, fileName: String?) async -> String? {
+        await base.downloadURL(name, expires: expires, fileName: fileName)
     }
 }

@@ -76,7 +76,7 @@ public final class MemoryObjectStore: ObjectStore, @unchecked Sendable {
         self[name] = nil
     }
 
-    public func downloadURL(_ name: String, expires: Duration, fileName: String?) -> String {
+    public func downloadURL(_ name: String, expires: Duration, fileName: String?) async -> String? {
         "https://memory.invalid/\(name)?expires=\(expires.components.seconds)" + (fileName.map { "&filename=\($0)" } ?? "")
     }
 }

@@ -102,7 +102,7 @@ import Testing
         let store = try Self.store(server)
         let (path, sha256) = try Self.file(size: 4096, seed: 9)
         try await store.putFile("blobs/sha256/\(sha256)", path: path, sha256: sha256, size: 4096)
-        let url = store.downloadURL("blobs/sha256/\(sha256)", expires: .seconds(300), fileName: "caddy")
+        let url = try #require(await store.downloadURL("blobs/sha256/\(sha256)", expires: .seconds(300), fileName: "caddy"))
         #expect(url.hasPrefix(server.endpoint + "/prox/artifacts/blobs/sha256/\(sha256)?"))
         #expect(url.contains("X-Amz-Expires=300"))
         // The file name S3 sends back (moto ignores it), signed with the rest of the query.

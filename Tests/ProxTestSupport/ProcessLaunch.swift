@@ -35,8 +35,8 @@ extension Process {
 /// A test server written in Python (scripts/module-proxy.py, scripts/s3-test-server.py):
 /// started with its standard error in `logPath`, running once it has printed its first
 /// line on standard output (its address), which is returned.
-enum PythonServer {
-    static func launch(
+public enum PythonServer {
+    public static func launch(
         python: String, script: String, arguments: [String], logPath: String, timeout: Duration, hint: String = ""
     ) throws -> (process: Process, output: FileHandle, firstLine: String) {
         guard FileManager.default.createFile(atPath: logPath, contents: nil), let log = FileHandle(forWritingAtPath: logPath) else {
