@@ -11,6 +11,9 @@
 # installs all three. Builds proxhub and proxagent (debug) unless PROX_PROXHUB names a
 # proxhub (proxagent is then the one beside it, or PROX_PROXAGENT).
 # Screenshots and server logs go to test-output/browser/ (not committed).
+# The page's files are compiled into proxhub: to try a change to Sources/HTTPFront/UI
+# without rebuilding, set PROX_UI_DIR=Sources/HTTPFront/UI (the tests then reach proxhub
+# through a small proxy that serves those files from the tree; see harness.py).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

@@ -10,10 +10,15 @@ Environment:
   PROX_TEST_GO   the go command (default: /usr/lib/go-1.23/bin/go, else go on PATH)
   PROX_CHROMIUM, PROX_CHROMEDRIVER   default /usr/bin/chromium, /usr/bin/chromedriver
   PROX_TEST_OUTPUT   where screenshots and logs go (default: <repo>/test-output/browser)
+  PROX_UI_DIR    a directory to serve `/` and `/ui/*` from instead of the files compiled into
+                 proxhub (e.g. Sources/HTTPFront/UI, to try a change to the page without
+                 rebuilding): the browser then talks to a small proxy in front of proxhub
+                 (FrontProxy)
 """
 
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -133,6 +138,7 @@ class LiveProx:
     """Fixture proxy + proxhub, started by `start()`, stopped by `stop()`."""
 
     LOG_PREFIX = ""  # of the server logs in OUTPUT
+    OLDER_API = False  # True: the browser sees a proxhub from before the plan (FrontProxy)
 
     def __init__(self):
         self.root = tempfile.mkdtemp(prefix="prox-browser-")
@@ -141,6 +147,8 @@ class LiveProx:
         self.base = None
         self.logs = []
         self.pump = None
+        self.front = None  # a FrontProxy, when PROX_UI_DIR or OLDER_API asks for one
+        self.hub_port = None
 
     def start(self):
         os.makedirs(OUTPUT, exist_ok=True)
@@ -170,7 +178,7 @@ class LiveProx:
         self.hub = subprocess.Popen(
             [proxhub_path(), "--webserver-host", "127.0.0.1", "--webserver-port", str(port),
              "--binary-path", os.path.join(self.root, "data"), "--go", go_command(), "--goproxy", self.goproxy,
-             "--package-endpoint", "file://" + os.path.join(self.fixture, "packages.json"),
+             "--package-endpoint", "file://" + self.packages_path(),
              # The suite starts more builds from 127.0.0.1 than the per-client defaults allow.
              "--client-build-rate", "0", "--client-concurrent-builds", "0", *self.hub_arguments()],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True, env=child_env(),
@@ -178,7 +186,12 @@ class LiveProx:
         )
         port = read_line_with(self.hub, r"listening on 127\.0\.0\.1:(\d+)", 120, self.hub_log).group(1)
         self.pump = pump(self.hub, self.hub_log)
+        self.hub_port = int(port)
         self.base = f"http://127.0.0.1:{port}"
+        if os.environ.get("PROX_UI_DIR") or self.OLDER_API:
+            if self.front is None:
+                self.front = FrontProxy(self.hub_port, os.environ.get("PROX_UI_DIR"), self.OLDER_API)
+            self.base = self.front.base
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:  # the catalog is loaded from the file:// endpoint
             try:
@@ -193,10 +206,14 @@ class LiveProx:
         """More proxhub flags (hub mode adds its own)."""
         return []
 
+    def packages_path(self):
+        """The catalog file proxhub reads (`--package-endpoint file://…`): the fixture's."""
+        return os.path.join(self.fixture, "packages.json")
+
     def crash_hub(self):
         """SIGKILLs proxhub and the go commands it started (its process group), as a crash
         of the host would; returns its port for `start_hub`."""
-        port = int(self.base.rsplit(":", 1)[1])
+        port = self.hub_port
         os.killpg(self.hub.pid, signal.SIGKILL)
         self.hub.wait()
         self.pump.join(10)
@@ -208,6 +225,8 @@ class LiveProx:
             return response.read()
 
     def stop(self):
+        if self.front:
+            self.front.stop()
         stop(self.hub, grace=30)
         stop(self.proxy)
         if self.pump:
@@ -218,6 +237,222 @@ class LiveProx:
         for log in self.logs:
             log.close()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+# Synthetic catalog entries: module namespaces with their share of the packages, and words
+# for names and docs. Real catalogs are mostly DNS providers and HTTP handlers.
+NAMESPACES = [
+    ("dns.providers", 30), ("http.handlers", 24), ("http.matchers", 8), ("caddy.storage", 6),
+    ("caddy.logging.encoders", 4), ("caddy.logging.writers", 3), ("tls.issuance", 4), ("tls.get_certificate", 2),
+    ("layer4.handlers", 5), ("layer4.matchers", 3), ("http.reverse_proxy.upstreams", 4),
+    ("http.authentication.providers", 3), ("events.handlers", 2), ("caddy.listeners", 2),
+]
+WORDS = [
+    "acme", "alpine", "amber", "aurora", "beacon", "birch", "cascade", "cedar", "cloud", "cobalt", "comet",
+    "coral", "delta", "dune", "echo", "ember", "falcon", "fern", "fjord", "flint", "glacier", "granite", "harbor",
+    "hazel", "indigo", "iris", "jade", "juniper", "kestrel", "lagoon", "lumen", "maple", "meadow", "mesa", "nimbus",
+    "nova", "oak", "onyx", "orbit", "pebble", "pine", "prairie", "quartz", "raven", "reef", "ridge", "saffron",
+    "sierra", "slate", "sparrow", "summit", "tide", "timber", "topaz", "tundra", "umber", "valley", "vertex",
+    "willow", "zephyr",
+]
+DOCS = {
+    "dns.providers": "{Name} DNS provider for Caddy: manages DNS records with the {Name} API, for the ACME DNS challenge.",
+    "http.handlers": "{Name} is an HTTP handler that rewrites, filters or answers requests before they reach the upstream.",
+    "http.matchers": "Matches requests by {name} attributes, for use in routes and named matchers.",
+    "caddy.storage": "Stores certificates and locks in {Name}, so several Caddy instances share them.",
+    "caddy.logging.encoders": "Encodes log entries in the {name} format.",
+    "caddy.logging.writers": "Writes logs to {Name}.",
+    "tls.issuance": "Gets certificates from the {Name} certificate authority.",
+    "tls.get_certificate": "Loads certificates on demand from {Name}.",
+    "layer4.handlers": "A layer 4 handler that proxies {name} connections.",
+    "layer4.matchers": "Matches {name} connections at layer 4.",
+    "http.reverse_proxy.upstreams": "Finds reverse proxy upstreams through {Name} service discovery.",
+    "http.authentication.providers": "Authenticates HTTP requests against {Name}.",
+    "events.handlers": "Runs {name} actions when Caddy emits events.",
+    "caddy.listeners": "Wraps listeners with {name} support.",
+}
+
+
+def write_scaled_catalog(source, target, total=1000, seed=15):
+    """Writes to `target` the catalog `source` (the fixture's packages.json, kept as is, so
+    its packages still build) plus synthetic packages up to `total`: names from WORDS,
+    module IDs spread over NAMESPACES (some packages with two modules), docs for most, and
+    upstream download counts from 0 to ~300,000 (long-tailed). Returns the packages."""
+    with open(source) as f:
+        packages = json.load(f)["result"]
+    rng = random.Random(seed)
+    weights = [w for _, w in NAMESPACES]
+    names = [ns for ns, _ in NAMESPACES]
+    n = 0
+    while len(packages) < total:
+        n += 1
+        first, second = rng.choice(WORDS), rng.choice(WORDS)
+        ns = rng.choices(names, weights)[0]
+        word = f"{first}{second}{n}" if ns == "dns.providers" else f"{first}_{second}{n}"
+        if ns == "dns.providers":
+            path = f"github.com/caddy-dns-scale/{first}{second}{n}"
+        elif rng.random() < 0.15:
+            path = f"github.com/{first}-labs/caddy-plugins-{second}/modules/{ns.split('.')[-1]}/{first}{n}"
+        else:
+            path = f"github.com/{first}{second}/caddy-{ns.split('.')[0]}-{second}{n}"
+        ids = [f"{ns}.{word}"]
+        if rng.random() < 0.1:
+            other = rng.choices(names, weights)[0]
+            if other != ns:
+                ids.append(f"{other}.{word}")
+        has_docs = rng.random() < 0.8
+        modules = [{"name": i, "package": path, "repo": "https://" + path,
+                    "docs": DOCS[namespace(i)].format(Name=first.title(), name=first) if has_docs else ""}
+                   for i in ids]
+        packages.append({
+            "id": f"00000000-0000-4000-9000-{n:012d}", "path": path,
+            "published": "2024-01-01T00:00:00Z", "updated": "2024-06-01T00:00:00Z",
+            "listed": True, "available": True, "downloads": int(10 ** rng.uniform(0, 5.5)) if rng.random() < 0.95 else 0,
+            "repo": "https://" + path, "modules": modules,
+        })
+    with open(target, "w") as f:
+        json.dump({"status_code": 200, "result": packages}, f)
+    return packages
+
+
+def namespace(module_id):
+    """A module ID without its last segment ("dns.providers.x" → "dns.providers"), as the page groups them."""
+    return module_id.rsplit(".", 1)[0] if "." in module_id else ""
+
+
+class ScaledProx(LiveProx):
+    """LiveProx with a catalog of `TOTAL` packages: the fixture's and synthetic ones."""
+
+    TOTAL = 1000
+    LOG_PREFIX = "scaled-"
+
+    def packages_path(self):
+        path = os.path.join(self.root, "scaled-packages.json")
+        if not os.path.exists(path):
+            write_scaled_catalog(super().packages_path(), path, self.TOTAL)
+        return path
+
+
+class FrontProxy:
+    """A small HTTP proxy on a free 127.0.0.1 port in front of proxhub on `hub_port`: passes
+    every request on (streams included), except that
+    - with `ui_dir` (PROX_UI_DIR) it serves `/` and `/ui/*` from that directory, with
+      proxhub's headers: to try the page without rebuilding proxhub (the suite's results
+      count against proxhub's own files);
+    - with `older_api` it answers like a proxhub from before the dry-run plan: 404 for
+      `/api/download/plan` and `/api/packages/{path}/compatibility`, and `/api/packages`
+      without `local_downloads`, `popularity` and `last_build` (`downloads` then this
+      server's count, the order by it): how the page degrades is tested against it."""
+
+    TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+             ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}
+    CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+           "base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'")
+
+    def __init__(self, hub_port, ui_dir=None, older_api=False):
+        import http.client
+        import http.server
+        import threading
+        front = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                path = self.path.split("?", 1)[0]
+                name = "index.html" if path == "/" else path[len("/ui/"):] if path.startswith("/ui/") else None
+                if ui_dir and name is not None and "/" not in name and os.path.isfile(os.path.join(ui_dir, name)):
+                    with open(os.path.join(ui_dir, name), "rb") as f:
+                        body = f.read()
+                    headers = {"Content-Type": front.TYPES.get(os.path.splitext(name)[1], "application/octet-stream"),
+                               "Cache-Control": "no-cache"}
+                    if name == "index.html":
+                        headers["Content-Security-Policy"] = front.CSP
+                    self.answer(200, headers, body)
+                elif older_api and (path == "/api/download/plan" or
+                                    (path.startswith("/api/packages/") and path.endswith("/compatibility"))):
+                    body = json.dumps({"error": {"id": "req-000000000000", "kind": "notFound",
+                                                 "message": f"no such route: {path}"}, "status_code": 404}).encode()
+                    self.answer(404, {"Content-Type": "application/json; charset=utf-8"}, body)
+                elif older_api and path == "/api/packages":
+                    self.old_packages()
+                else:
+                    self.forward()
+
+            do_HEAD = do_GET
+
+            def do_POST(self):
+                self.forward()
+
+            do_PUT = do_DELETE = do_POST
+
+            def answer(self, status, headers, body):
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            def old_packages(self):
+                connection = http.client.HTTPConnection("127.0.0.1", front.hub_port, timeout=60)
+                try:
+                    connection.request("GET", self.path, headers={k: v for k, v in self.headers.items()
+                                                                  if k.lower() not in ("host", "connection")})
+                    response = connection.getresponse()
+                    data = json.loads(response.read())
+                finally:
+                    connection.close()
+                if response.status == 200:
+                    for p in data["result"]:
+                        p["downloads"] = p.pop("local_downloads", 0)
+                        p.pop("popularity", None)
+                        p.pop("last_build", None)
+                    data["result"].sort(key=lambda p: (-p["downloads"], p["path"]))
+                self.answer(response.status, {"Content-Type": "application/json; charset=utf-8"}, json.dumps(data).encode())
+
+            def forward(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+                connection = http.client.HTTPConnection("127.0.0.1", front.hub_port, timeout=900)
+                try:
+                    connection.request(self.command, self.path, body=body, headers=headers)
+                    response = connection.getresponse()
+                except OSError:
+                    self.send_error(502)
+                    return
+                self.send_response(response.status, response.reason)
+                for k, v in response.getheaders():
+                    if k.lower() not in ("transfer-encoding", "connection"):
+                        self.send_header(k, v)
+                self.send_header("Connection", "close")
+                self.end_headers()
+                try:
+                    while self.command != "HEAD":
+                        chunk = response.read1(65536)
+                        if not chunk:
+                            break
+                        self.wfile.write(chunk)
+                        self.wfile.flush()
+                except (OSError, http.client.HTTPException):
+                    pass  # either side went away (a test crashes proxhub mid-stream)
+                finally:
+                    connection.close()
+                    self.close_connection = True
+
+        self.hub_port = hub_port
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
 
 
 def chromium(download_dir):
@@ -285,7 +520,7 @@ class LiveCluster(LiveProx):
         agent_log = open(os.path.join(OUTPUT, self.LOG_PREFIX + "proxagent.log"), "w")
         self.logs.append(agent_log)
         self.agent = subprocess.Popen(
-            [proxagent_path(), "--hub-url", self.base, "--push-token", self.token, "--redis-host", "127.0.0.1",
+            [proxagent_path(), "--hub-url", f"http://127.0.0.1:{self.hub_port}", "--push-token", self.token, "--redis-host", "127.0.0.1",
              "--redis-port", str(self.redis_port), "--simultaneous-jobs", "2", "--go", go_command(),
              "--goproxy", self.goproxy, "--work-dir", os.path.join(self.root, "agent"), "--agent-name", self.AGENT],
             stdout=agent_log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=child_env(),
@@ -308,6 +543,77 @@ class LiveCluster(LiveProx):
         stop(self.hub, grace=30)
         stop(self.redis)
         super().stop()
+
+
+class PageHelpers:
+    """unittest.TestCase helpers for a page on a `BrowserSession` (the class's `session`)."""
+
+    session = None
+
+    @property
+    def driver(self):
+        return self.session.driver
+
+    @property
+    def base(self):
+        return self.session.live.base
+
+    def wait(self, condition, timeout=30, message=""):
+        from selenium.common.exceptions import StaleElementReferenceException
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        def safe(d):
+            try:
+                return condition(d)
+            except StaleElementReferenceException:
+                return False
+        return WebDriverWait(self.driver, timeout, poll_frequency=0.1).until(safe, message)
+
+    def open(self, query=""):
+        self.driver.get(self.base + "/" + query)
+        self.wait(lambda d: d.execute_script("return document.documentElement.dataset.ready === 'true'"),
+                  message="the page did not finish loading")
+
+    def by_id(self, element_id):
+        from selenium.webdriver.common.by import By
+        return self.driver.find_element(By.ID, element_id)
+
+    def text(self, element_id):
+        return self.by_id(element_id).text
+
+    def api(self, path, method="GET", body=None):
+        """The `result` of a JSON API call (raises urllib.error.HTTPError on an error status)."""
+        request = urllib.request.Request(self.base + path, method=method, headers={"Content-Type": "application/json"},
+                                         data=json.dumps(body).encode() if body is not None else None)
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return json.loads(response.read())["result"]
+
+    def wait_for_build(self, build_id, timeout=600):
+        """The build's record once it has ended."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            record = self.api(f"/api/builds/{build_id}")
+            if record["state"] in ("succeeded", "failed", "cancelled"):
+                return record
+            time.sleep(0.3)
+        raise AssertionError(f"build {build_id} did not end within {timeout} s")
+
+    def viewport(self, width, height):
+        """Makes the page's viewport exactly width × height CSS pixels (None: back to the window's)."""
+        if width is None:
+            self.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        else:
+            self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+                "width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+        time.sleep(0.2)  # let the layout settle
+
+    def visible_paths(self):
+        """The catalog rows shown, in order."""
+        return self.driver.execute_script(
+            "return [...document.querySelectorAll('#catalog-rows tr:not([hidden])')].map(tr => tr.dataset.path)")
+
+    def console_errors(self):
+        return self.session.console_errors()
 
 
 class BrowserSession:

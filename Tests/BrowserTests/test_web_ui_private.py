@@ -8,6 +8,7 @@ import urllib.request
 
 from harness import BrowserSession, LiveProx
 
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -40,7 +41,8 @@ def tearDownModule():
 
 class PrivateWebUITests(unittest.TestCase):
     def wait(self, condition, timeout=30, message=""):
-        return WebDriverWait(driver, timeout, poll_frequency=0.1).until(condition, message)
+        # The page reloads once the token is accepted: an element found just before is stale.
+        return WebDriverWait(driver, timeout, poll_frequency=0.1, ignored_exceptions=[StaleElementReferenceException]).until(condition, message)
 
     def ready(self):
         self.wait(lambda d: d.execute_script("return document.documentElement.dataset.ready === 'true'"),

@@ -17,6 +17,7 @@ async function request(path, options = {}) {
     // browser does not pop up its own login box; the page asks for the token itself.
     response = await fetch(path, { ...options, headers: { Accept: "application/json", "X-Prox-UI": "1", ...(options.headers || {}) } });
   } catch (error) {
+    if (error.name === "AbortError") throw error; // the caller cancelled it: not a failure
     throw new APIError(0, `the server cannot be reached (${error.message}): check that proxhub is running, then retry`);
   }
   let body = null;
@@ -62,9 +63,21 @@ export function verifyCommand(fileName, minisignKey) {
   return `minisign -Vm ${fileName} -x ${fileName}.minisig -P ${minisignKey}`;
 }
 
-/** `/api/packages`: the catalog, most downloaded first. */
-export async function packages() {
-  return (await request("/api/packages")).result;
+/** `/api/packages`: the catalog, most popular first (`fresh`: past the browser's cache, to
+ * see counts and last builds that changed since the page loaded). */
+export async function packages({ fresh = false } = {}) {
+  return (await request("/api/packages", fresh ? { cache: "no-cache" } : {})).result;
+}
+
+/** `GET /api/packages/{path}/compatibility`: what this server's builds taught it about a package. */
+export function compatibilityPath(path) {
+  return "/api/packages/" + path.split("/").map(encode).join("/") + "/compatibility";
+}
+
+/** `GET /api/download/plan?…`: what `/api/download` would build or serve for `selection`,
+ * resolved without building. `signal` cancels it (an AbortError then). */
+export async function plan(selection, signal) {
+  return (await request("/api/download/plan?" + downloadQuery(selection), { signal })).result;
 }
 
 /** `/api/caddy_versions`: `"latest"`, then every version, newest first. */
@@ -113,13 +126,18 @@ export function encode(value) {
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase());
 }
 
-/** The `/api/download` URL (absolute) for a selection. */
-export function downloadURL(selection, origin = window.location.origin) {
+/** The query of the `/api/download` request for a selection (no `?`). */
+export function downloadQuery(selection) {
   const items = [["os", selection.os], ["arch", selection.arch]];
   if (selection.arm) items.push(["arm", String(selection.arm)]);
   for (const pkg of selection.packages) items.push(["p", packageSpec(pkg)]);
   if (selection.version && selection.version !== "latest") items.push(["version", selection.version]);
-  return origin + "/api/download?" + items.map(([k, v]) => `${k}=${encode(v)}`).join("&");
+  return items.map(([k, v]) => `${k}=${encode(v)}`).join("&");
+}
+
+/** The `/api/download` URL (absolute) for a selection. */
+export function downloadURL(selection, origin = window.location.origin) {
+  return origin + "/api/download?" + downloadQuery(selection);
 }
 
 /** A shell command that downloads `url` to ./caddy, failing on an HTTP error. */
@@ -139,4 +157,22 @@ export function formatSize(bytes) {
   }
   const exact = `${bytes.toLocaleString("en-US")} bytes`;
   return unit === 0 ? exact : `${value.toFixed(1)} ${units[unit]} (${exact})`;
+}
+
+/** Fills a list with a build's (or a plan's) exact plugins: "path version", the module when
+ * it is not the path, the replacement; "none" for plain Caddy. */
+export function fillPluginList(list, plugins) {
+  list.replaceChildren();
+  for (const p of plugins || []) {
+    const li = document.createElement("li");
+    li.dataset.path = p.path;
+    li.textContent = `${p.path} ${p.version}` + (p.module && p.module !== p.path ? ` (module ${p.module})` : "")
+      + (p.replacement ? ` ⇒ ${p.replacement}` : "");
+    list.append(li);
+  }
+  if (!list.childElementCount) {
+    const li = document.createElement("li");
+    li.textContent = "none";
+    list.append(li);
+  }
 }

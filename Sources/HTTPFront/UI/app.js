@@ -1,8 +1,9 @@
 // The page: loads the catalog, versions and platforms, keeps the selection in the query
-// string, starts builds, follows one build, and lists recent ones.
+// string, shows the dry-run plan of the selection as it changes, starts builds, follows one
+// build, and lists recent ones.
 
 import * as api from "./api.js";
-import { Catalog } from "./catalog.js";
+import { Catalog, domID } from "./catalog.js";
 import { BuildView } from "./log.js";
 import * as platform from "./platform.js";
 
@@ -15,7 +16,8 @@ const state = {
 
 const catalog = new Catalog(
   {
-    search: $("catalog-search"), list: $("catalog"), count: $("catalog-count"), more: $("catalog-more"),
+    search: $("catalog-search"), namespace: $("catalog-namespace"), sort: $("catalog-sort"),
+    table: $("catalog"), rows: $("catalog-rows"), count: $("catalog-count"),
     selected: $("selected"), selectedCount: $("selected-count"), selectedEmpty: $("selected-empty"),
   },
   () => selectionChanged(),
@@ -23,6 +25,8 @@ const catalog = new Catalog(
 
 const view = new BuildView($("build"), (record) => {
   refreshRecent();
+  refreshCatalog();
+  schedulePlan(0);
   if (record.state !== "succeeded") $("failure").scrollIntoView({ block: "nearest" });
 });
 
@@ -81,6 +85,187 @@ function selectionChanged() {
   $("share-link").value = link;
   $("share-curl").value = api.curlCommand(link);
   $("form-error").textContent = "";
+  schedulePlan();
+}
+
+/** The message for a version field that holds no version (sent, the server would refuse it). */
+function invalidVersion(sel) {
+  const bad = sel.packages.find((p) => p.version && /\s|@/.test(p.version));
+  return bad && {
+    path: bad.path,
+    message: `The version of ${bad.path} (“${bad.version}”) is not a version: use a tag like v1.2.3, or leave it empty for the latest.`,
+  };
+}
+
+// --- The dry-run plan ------------------------------------------------------------------
+// GET /api/download/plan with the query Build would send: exact versions, the Go toolchain,
+// whether the binary is cached or being built, and what past builds say about the
+// combination. Asked again 250 ms after the last change; a newer change cancels the
+// request in flight. The panel shows from the first answer on; a server without the
+// endpoint (404) never shows it.
+
+const plan = { timer: 0, controller: null, supported: true };
+
+function schedulePlan(delay = 250) {
+  if (!plan.supported) return;
+  clearTimeout(plan.timer);
+  plan.controller?.abort();
+  plan.controller = null;
+  const root = $("plan");
+  root.dataset.state = "loading";
+  root.setAttribute("aria-busy", "true");
+  plan.timer = setTimeout(loadPlan, delay);
+}
+
+async function loadPlan() {
+  const sel = selection();
+  const invalid = invalidVersion(sel);
+  if (invalid) {
+    showPlanError(invalid.message);
+    return;
+  }
+  const controller = new AbortController();
+  plan.controller = controller;
+  try {
+    const result = await api.plan(sel, controller.signal);
+    if (plan.controller === controller) showPlan(result, api.downloadQuery(sel));
+  } catch (error) {
+    if (error.name === "AbortError" || plan.controller !== controller) return;
+    if (error.status === 404) {
+      plan.supported = false; // an older server: the page works as before, without a plan
+      $("plan").hidden = true;
+      return;
+    }
+    showPlanError(error.message);
+  } finally {
+    if (plan.controller === controller) plan.controller = null;
+  }
+}
+
+function showPlanError(message) {
+  const root = $("plan");
+  root.hidden = false;
+  root.dataset.state = "error";
+  root.removeAttribute("aria-busy");
+  delete root.dataset.for;
+  $("plan-status").textContent = message;
+  $("plan-status").classList.add("error-text");
+  $("plan-facts").hidden = true;
+  showWarnings([]);
+  $("share-pinned-row").hidden = true;
+}
+
+/** The plan `result` of the selection whose download query is `query`. */
+function showPlan(result, query) {
+  const root = $("plan");
+  root.hidden = false;
+  const status = $("plan-status");
+  status.classList.remove("error-text");
+  if (result.cached) {
+    root.dataset.state = "cached";
+    status.textContent = "Cached: Build answers at once with this binary.";
+  } else if (result.building) {
+    root.dataset.state = "building";
+    const b = result.building;
+    const link = document.createElement("a");
+    link.href = pageQuery(selection(), b.id);
+    link.textContent = "follow its log";
+    link.dataset.buildId = b.id;
+    link.addEventListener("click", (event) => {
+      event.preventDefault();
+      openBuildByID(b.id, true);
+    });
+    status.replaceChildren(`Being built now (build ${b.id}, ${b.state}): Build joins it; `, link, ".");
+  } else {
+    root.dataset.state = "new";
+    status.textContent = "New build: nothing is cached for exactly this, so Build compiles it on this server (a minute or more).";
+  }
+  root.dataset.for = query;
+  root.removeAttribute("aria-busy");
+
+  $("plan-facts").hidden = false;
+  $("plan-caddy").textContent = result.caddy_version;
+  const go = $("plan-go");
+  go.replaceChildren(result.go_version || "");
+  const tc = result.toolchain;
+  const why = tc && (tc.reason || (tc.needed_by ? `${tc.needed_by} needs ${tc.needs}` : ""));
+  if (why) {
+    const reason = document.createElement("span");
+    reason.className = "hint reason";
+    reason.textContent = why;
+    go.append(reason);
+  }
+  api.fillPluginList($("plan-plugins"), result.plugins);
+  const artifact = result.cached ? result.artifact : null;
+  for (const e of root.querySelectorAll(".plan-artifact")) e.hidden = !artifact;
+  $("plan-size").textContent = artifact ? api.formatSize(artifact.size) : "";
+  $("plan-sha256").textContent = artifact ? artifact.sha256 : "";
+  showWarnings(planWarnings(result), result);
+
+  $("share-pinned-row").hidden = !result.download;
+  $("share-pinned").value = result.download ? window.location.origin + result.download : "";
+}
+
+/** The plan's warnings, each with the compatibility record it comes from (for its suggestion):
+ * a warning starts with its record's own sentence. */
+function planWarnings(result) {
+  const compatibility = result.compatibility || [];
+  const items = (result.warnings || []).map((text) => ({
+    text,
+    record: compatibility.find((c) => c.warning && text.startsWith(c.warning)),
+  }));
+  for (const record of compatibility) {
+    if (record.suggestion && !items.some((item) => item.record === record)) {
+      items.push({ text: record.warning || `${record.path} ${record.version} failed with Caddy ${record.caddy_version} before.`, record });
+    }
+  }
+  return items;
+}
+
+/** The selected package a compatibility record is about (it may name the module, not the package). */
+function selectedPath(path, result) {
+  const chosen = new Set(catalog.selected().map((p) => p.path));
+  if (chosen.has(path)) return path;
+  const plugin = (result.plugins || []).find((p) => p.module === path || p.path === path);
+  return plugin && chosen.has(plugin.path) ? plugin.path : null;
+}
+
+/** The warnings, in an alert region: rewritten only when they change, so each is announced once. */
+function showWarnings(items, result = {}) {
+  const box = $("plan-warnings");
+  const key = JSON.stringify(items.map((item) => [item.text, item.record?.suggestion || null]));
+  if (box.dataset.key === key) return;
+  box.dataset.key = key;
+  if (!items.length) {
+    box.replaceChildren();
+    return;
+  }
+  const ul = document.createElement("ul");
+  for (const { text, record } of items) {
+    const li = document.createElement("li");
+    li.className = "warning";
+    const message = document.createElement("span");
+    message.textContent = text;
+    li.append(message);
+    const path = record?.suggestion && selectedPath(record.path, result);
+    if (path) {
+      const use = document.createElement("button");
+      use.type = "button";
+      use.className = "use-version";
+      use.dataset.path = path;
+      use.dataset.version = record.suggestion;
+      use.textContent = `Use ${record.suggestion}`;
+      use.setAttribute("aria-label", `Use ${record.suggestion} of ${path}`);
+      use.title = `the newest version of ${path} known to build with Caddy ${record.caddy_version}`;
+      use.addEventListener("click", () => {
+        catalog.setVersion(path, record.suggestion);
+        document.getElementById(domID("ver", path))?.focus();
+      });
+      li.append(" ", use);
+    }
+    ul.append(li);
+  }
+  box.replaceChildren(ul);
 }
 
 // --- Loading --------------------------------------------------------------------------
@@ -159,16 +344,25 @@ async function loadCatalog() {
   }
 }
 
+/** New download counts and last builds, after a build ended. */
+async function refreshCatalog() {
+  try {
+    catalog.update(await api.packages({ fresh: true }));
+  } catch {
+    // the counts shown stay; the next finished build tries again
+  }
+}
+
 // --- Builds ---------------------------------------------------------------------------
 
 async function submit(event) {
   event.preventDefault();
   const button = $("build-button");
   const sel = selection();
-  const bad = sel.packages.find((p) => p.version && /\s|@/.test(p.version));
+  const bad = invalidVersion(sel);
   if (bad) {
-    $("form-error").textContent = `The version of ${bad.path} (“${bad.version}”) is not a version: use a tag like v1.2.3, or leave it empty for the latest.`;
-    document.querySelector(`input.version[data-path="${CSS.escape(bad.path)}"]`)?.focus();
+    $("form-error").textContent = bad.message;
+    document.getElementById(domID("ver", bad.path))?.focus();
     return;
   }
   button.disabled = true;
@@ -177,6 +371,7 @@ async function submit(event) {
     const record = await api.startBuild(sel);
     openBuild(record, true);
     refreshRecent();
+    schedulePlan(0); // now cached, or being built
   } catch (error) {
     $("form-error").textContent = error.message;
   } finally {

@@ -1,7 +1,7 @@
 // One build's live view: its log over Server-Sent Events (/api/builds/{id}/logs, replayed
 // from the first line, then live), its steps, elapsed time, and the result.
 
-import { build, curlCommand, formatSize, signingKeys, verifyCommand } from "./api.js";
+import { build, curlCommand, fillPluginList, formatSize, signingKeys, verifyCommand } from "./api.js";
 import { formatTarget } from "./platform.js";
 
 const STEP_NAMES = {
@@ -264,19 +264,7 @@ export class BuildView {
         ? ` (${tc.source === "download" ? "downloaded through the module proxy" : "local"}`
           + (tc.needed_by ? `; ${tc.needed_by} needs ${tc.needs}` : "") + ")"
         : "");
-      const plugins = this.$("resolved-plugins");
-      plugins.replaceChildren();
-      for (const p of record.plugins || []) {
-        const li = document.createElement("li");
-        li.textContent = `${p.path} ${p.version}` + (p.module && p.module !== p.path ? ` (module ${p.module})` : "")
-          + (p.replacement ? ` ⇒ ${p.replacement}` : "");
-        plugins.append(li);
-      }
-      if (!plugins.childElementCount) {
-        const li = document.createElement("li");
-        li.textContent = "none";
-        plugins.append(li);
-      }
+      fillPluginList(this.$("resolved-plugins"), record.plugins);
       const link = window.location.origin + record.links.download;
       this.$("exact-link").value = link;
       this.$("exact-curl").value = curlCommand(link);
