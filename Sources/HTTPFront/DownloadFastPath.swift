@@ -91,19 +91,20 @@ public final class DownloadFastPath: Sendable {
             headers[.transferEncoding] == nil, headers[.expect] == nil, !Self.closes(headers)
         else { return nil }
         guard let (hot, touch) = memo.hot(for: query) else { return nil }
-        // ClientPolicyMiddleware's checks for the API area, in its order.
-        let accepted = access.accepted(headers, for: .api)
-        if access.isPrivate, accepted == nil { return nil }
-        if let countRequest, countRequest(clients.client(peer: peer, headers: headers, acceptedToken: accepted)) != nil { return nil }
         if touch {
             // Once a second per query (as nginx's open_file_cache_valid does): the file is
-            // still there, and the cache hears of the hits.
+            // still there, and the cache hears of the hits. Checked before the request is
+            // counted, so a request passed on here is counted once, by the router.
             guard FileStatus.isRegularFile(hot.path, size: hot.size) else {
                 memo.detach(query)
                 return nil
             }
             self.touch(hot.key)
         }
+        // ClientPolicyMiddleware's checks for the API area, in its order.
+        let accepted = access.accepted(headers, for: .api)
+        if access.isPrivate, accepted == nil { return nil }
+        if let countRequest, countRequest(clients.client(peer: peer, headers: headers, acceptedToken: accepted)) != nil { return nil }
         var fields = hot.fields
         fields[.date] = date
         if let serverName { fields[.server] = serverName }

@@ -64,12 +64,13 @@ public final class DownloadMemo: Sendable {
         }
     }
 
-    /// Keeps `hot`, the answer to a cache hit for `query`, until the entry expires; nothing
-    /// when `query` is not remembered (it named a build, or it expired meanwhile).
-    public func attach(_ hot: HotResponse, for query: Substring, now: ContinuousClock.Instant = .now) {
+    /// Keeps `hot`, the answer to a cache hit on `build` for `query`, until the entry
+    /// expires; nothing when `query` is not remembered as `build` (it named a build, or it
+    /// expired and resolved anew meanwhile), or already has this answer.
+    public func attach(_ hot: HotResponse, of build: ResolvedBuild, for query: Substring, now: ContinuousClock.Instant = .now) {
         entries.withLock { state in
             let key = String(query)
-            guard var entry = state.map[key], entry.expires > now, entry.build.cacheKey == hot.key else { return }
+            guard var entry = state.map[key], entry.expires > now, entry.build == build, entry.hot?.path != hot.path else { return }
             entry.hot = hot
             entry.touched = now - Self.touchInterval
             state.map[key] = entry

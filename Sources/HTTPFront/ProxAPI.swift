@@ -175,7 +175,8 @@ public struct ProxAPI: Sendable {
             request.headers[.ifRange] == nil, request.headers[.ifNoneMatch] == nil
         {
             let artifact = obtained.artifact
-            downloadMemo.attach(HotResponse(fields: response.headers, path: artifact.path, size: artifact.size, key: artifact.key), for: rawQuery)
+            downloadMemo.attach(
+                HotResponse(fields: response.headers, path: artifact.path, size: artifact.size, key: artifact.key), of: resolved, for: rawQuery)
         }
         if request.method == .get, response.status == .ok || response.status == .found {
             await downloads.recordDownload(packages: resolved.plugins.map { $0.path }, platform: resolved.platform)
