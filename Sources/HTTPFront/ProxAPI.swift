@@ -76,6 +76,10 @@ public struct ProxAPI: Sendable {
     /// What finished builds taught about plugin versions; nil: the plan and the catalog
     /// know nothing of past builds.
     public let compatibility: (any CompatibilityStore)?
+    /// Whether cache hits' answers are kept for ``DownloadFastPath``: not when hits redirect
+    /// or are checked on read (the fast path does neither), nor with a request limiter that
+    /// cannot count on the event loop.
+    let keepsReadyAnswers: Bool
 
     public init(
         builds: any BuildService, resolver: VersionResolver, settings: BuildSettings, catalog: PackageCatalog,
@@ -84,6 +88,7 @@ public struct ProxAPI: Sendable {
         compatibility: (any CompatibilityStore)? = nil
     ) {
         self.compatibility = compatibility
+        keepsReadyAnswers = options.downloadRedirect == nil && !options.verifyOnRead && (requestLimiter.map { $0.immediateCounter != nil } ?? true)
         self.attestor = attestor
         self.downloadMemo = DownloadMemo(ttl: resolver.ttl)
         self.requestLimiter = requestLimiter
@@ -195,13 +200,6 @@ public struct ProxAPI: Sendable {
             version: value("version"), caddyVersion: value("caddy_version"), policy: options.policy
         )
         return (buildRequest, try value("job_id").map(BuildID.init(validating:)))
-    }
-
-    /// Whether cache hits' answers are kept for ``DownloadFastPath``: not when hits redirect
-    /// or are checked on read (the fast path does neither), nor with a request limiter that
-    /// cannot count on the event loop.
-    var keepsReadyAnswers: Bool {
-        options.downloadRedirect == nil && !options.verifyOnRead && (requestLimiter.map { $0.immediateCounter != nil } ?? true)
     }
 
     /// The fast path for repeated `HEAD /api/download` requests, for the HTTP server's
