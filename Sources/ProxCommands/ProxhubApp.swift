@@ -79,7 +79,7 @@ public struct ProxhubApp: Sendable {
         )
         try await cache.attestations.failInterruptedReproductions()
         let metrics = ProxMetrics()
-        let bucket = try Self.bucket(configuration, cache: cache, metrics: metrics, logger: logger)
+        let bucket = try await Self.bucket(configuration, cache: cache, metrics: metrics, logger: logger)
         await bucket?.resumeUploads()
         let store = MeteredArtifactStore(bucket ?? cache, metrics: metrics)
         let attestations = MeteredAttestationStore(bucket?.attestations ?? cache.attestations, metrics: metrics)
@@ -228,9 +228,10 @@ public struct ProxhubApp: Sendable {
     }
 
     /// `--storage s3://…`: the bucket, with `cache` in front of it; credentials from the
-    /// `AWS_*` variables, a container credentials endpoint or a shared credentials file
-    /// (``AWSCredentialProvider/fromEnvironment(_:client:)``; none stops the start).
-    static func bucket(_ configuration: HubConfiguration, cache: ArtifactCache, metrics: ProxMetrics, logger: Logger) throws -> BucketArtifactStore? {
+    /// first source the environment sets (``AWSCredentialProvider/fromEnvironment(_:client:)``:
+    /// keys, a web identity, a credentials file, a container endpoint, else the EC2
+    /// instance's role, which must answer now; none stops the start).
+    static func bucket(_ configuration: HubConfiguration, cache: ArtifactCache, metrics: ProxMetrics, logger: Logger) async throws -> BucketArtifactStore? {
         guard let storage = configuration.storage else { return nil }
         let source: AWSCredentialProvider?
         do throws(ProxError) {
@@ -242,11 +243,20 @@ public struct ProxhubApp: Sendable {
         } catch {
             throw ConfigurationError("--storage \(storage): \(error.message)")
         }
+        let sources = "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary ones), "
+            + "AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN, AWS_SHARED_CREDENTIALS_FILE (with AWS_PROFILE), "
+            + "or AWS_CONTAINER_CREDENTIALS_FULL_URI, or run on an EC2 instance with an IAM role"
         guard let credentials = source else {
-            throw ConfigurationError(
-                "--storage \(storage) needs credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary ones), "
-                    + "AWS_CONTAINER_CREDENTIALS_FULL_URI, or AWS_SHARED_CREDENTIALS_FILE (with AWS_PROFILE)")
+            throw ConfigurationError("--storage \(storage) needs credentials: \(sources) (AWS_EC2_METADATA_DISABLED is true)")
         }
+        if credentials.isLastResort {
+            do throws(ProxError) {
+                _ = try await credentials.credentials()
+            } catch {
+                throw ConfigurationError("--storage \(storage) needs credentials: \(sources). Nothing else is set, and \(error.message)")
+            }
+        }
+        logger.info("S3 credentials", metadata: ["source": "\(credentials)", "storage": "\(storage)"])
         let s3: S3Configuration
         do throws(ProxError) {
             s3 = try S3Configuration(storage: storage, endpoint: configuration.s3Endpoint, region: configuration.s3Region, credentials: credentials)

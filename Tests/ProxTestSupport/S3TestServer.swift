@@ -14,6 +14,8 @@ public final class S3TestServer: @unchecked Sendable {
     public let bucket: String
     public let accessKeyID: String
     public let secretAccessKey: String
+    /// With `role:`, the ARN of a role allowed s3:* that this server's key may assume.
+    public let roleARN: String?
     public let logPath: String
 
     private let lock = NSLock()
@@ -22,14 +24,15 @@ public final class S3TestServer: @unchecked Sendable {
     private let logDirectory: String
 
     /// `authentication: false` accepts unsigned requests: moto's access control cannot
-    /// check presigned URLs, so tests that follow one need a server without it.
-    public init(bucket: String = "prox", region: String = "us-east-1", authentication: Bool = true) throws {
+    /// check presigned URLs, so tests that follow one need a server without it. `role`
+    /// also makes a role allowed s3:* that the key may assume (`sts:AssumeRole`).
+    public init(bucket: String = "prox", region: String = "us-east-1", authentication: Bool = true, role: String? = nil) throws {
         logDirectory = Fixture.temporaryDirectory("prox-s3")
         logPath = logDirectory + "/s3.log"
         let script = Fixture.repositoryRoot + "/scripts/s3-test-server.py"
         let (launched, output, line) = try PythonServer.launch(
             python: Fixture.python, script: script,
-            arguments: ["--port", "0", "--bucket", bucket, "--region", region] + (authentication ? [] : ["--no-auth"]),
+            arguments: ["--port", "0", "--bucket", bucket, "--region", region] + (authentication ? [] : ["--no-auth"]) + (role.map { ["--role", $0] } ?? []),
             logPath: logPath, timeout: .seconds(60), hint: " (is moto[server] installed? scripts/setup-debian.sh installs it)")
         self.output = output
         struct Started: Decodable {
@@ -38,6 +41,7 @@ public final class S3TestServer: @unchecked Sendable {
             let bucket: String
             let access_key_id: String
             let secret_access_key: String
+            let role_arn: String?
         }
         guard let started = try? JSONDecoder().decode(Started.self, from: Data(line.utf8)), started.endpoint.hasPrefix("http://127.0.0.1:") else {
             launched.terminate(grace: .zero)
@@ -48,6 +52,7 @@ public final class S3TestServer: @unchecked Sendable {
         self.bucket = started.bucket
         accessKeyID = started.access_key_id
         secretAccessKey = started.secret_access_key
+        roleARN = started.role_arn
         process = launched
     }
 

@@ -98,7 +98,8 @@ final class ServerProcess: @unchecked Sendable {
     let process = Process()
     let output: String
 
-    init(_ executable: String, _ arguments: [String]) throws {
+    /// `environment`: variables to set over this process's own, or to remove (nil).
+    init(_ executable: String, _ arguments: [String], environment changes: [String: String?] = [:]) throws {
         let path = Fixture.repositoryRoot + "/.build/debug/" + executable
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw FixtureError(message: "\(path) is missing: run `swift build` first")
@@ -109,6 +110,7 @@ final class ServerProcess: @unchecked Sendable {
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["GOSUMDB"] = "off"
+        for (name, value) in changes { environment[name] = value }
         process.environment = environment
         let handle = FileHandle(forWritingAtPath: output)
         process.standardOutput = handle

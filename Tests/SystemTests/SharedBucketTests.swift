@@ -29,6 +29,32 @@ import Testing
                 credentials: AWSCredentials(accessKeyID: s3.accessKeyID, secretAccessKey: s3.secretAccessKey)))
     }
 
+    /// A proxhub process given a bucket and no credentials anywhere: it asks the EC2
+    /// instance metadata service (here a closed port on 127.0.0.1), then stops at once
+    /// with status 1, naming every source; with the service switched off it says so.
+    @Test func aHubWithoutCredentialsStopsAtStartNamingEverySource() throws {
+        let closed = try Loopback.freePort()
+        let noCredentials: [String: String?] = [
+            "AWS_ACCESS_KEY_ID": nil, "AWS_SECRET_ACCESS_KEY": nil, "AWS_SESSION_TOKEN": nil, "AWS_WEB_IDENTITY_TOKEN_FILE": nil,
+            "AWS_SHARED_CREDENTIALS_FILE": nil, "AWS_PROFILE": nil, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": nil,
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI": nil, "HOME": "/nonexistent", "AWS_EC2_METADATA_DISABLED": nil,
+            "AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:\(closed)",
+        ]
+        let arguments = try TLSTests.proxhubArguments(port: try Loopback.freePort()) + ["--storage", "s3://prox/artifacts", "--s3-endpoint", "http://127.0.0.1:\(closed)"]
+        let hub = try ServerProcess("proxhub", arguments, environment: noCredentials)
+        hub.process.waitUntilExit()
+        #expect(hub.process.terminationStatus == 1, "\(hub.log)")
+        for part in ["needs credentials", "AWS_ACCESS_KEY_ID", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_SHARED_CREDENTIALS_FILE", "EC2 instance metadata at http://127.0.0.1:\(closed)"] {
+            #expect(hub.log.contains(part), "\(part): \(hub.log)")
+        }
+        var off = noCredentials
+        off["AWS_EC2_METADATA_DISABLED"] = "true"
+        let hubOff = try ServerProcess("proxhub", arguments, environment: off)
+        hubOff.process.waitUntilExit()
+        #expect(hubOff.process.terminationStatus == 1)
+        #expect(hubOff.log.contains("needs credentials") && hubOff.log.contains("AWS_EC2_METADATA_DISABLED"), "\(hubOff.log)")
+    }
+
     @Test func twoHubsAndOneAgentShareOneBucket() async throws {
         let s3 = try S3TestServer()
         defer { s3.stop() }
