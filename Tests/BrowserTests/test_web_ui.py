@@ -16,13 +16,12 @@ import unittest
 import urllib.parse
 import urllib.request
 
-from harness import OUTPUT, BrowserSession, LiveProx
+from harness import OUTPUT, BrowserSession, LiveProx, PageHelpers
 
-from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
 HELLO = "github.com/proxfixture/hello"
 WITHDEP = "github.com/proxfixture/withdep"
@@ -56,7 +55,11 @@ def tearDownModule():
         session.stop()
 
 
-class WebUITests(unittest.TestCase):
+class WebUITests(PageHelpers, unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.session = session
+
     def setUp(self):
         driver.set_window_size(*DESKTOP)
         driver.get_log("browser")  # start each test with an empty console log
@@ -68,25 +71,6 @@ class WebUITests(unittest.TestCase):
 
     def assert_no_console_errors(self):
         self.assertEqual(session.console_errors(), [], "the browser console reported errors")
-
-    def wait(self, condition, timeout=30, message=""):
-        def safe(d):
-            try:
-                return condition(d)
-            except StaleElementReferenceException:
-                return False
-        return WebDriverWait(driver, timeout, poll_frequency=0.1).until(safe, message)
-
-    def open(self, query=""):
-        driver.get(prox.base + "/" + query)
-        self.wait(lambda d: d.execute_script("return document.documentElement.dataset.ready === 'true'"),
-                  message="the page did not finish loading")
-
-    def by_id(self, element_id):
-        return driver.find_element(By.ID, element_id)
-
-    def text(self, element_id):
-        return self.by_id(element_id).text
 
     def state(self):
         return self.by_id("build-state").text
