@@ -112,10 +112,11 @@ public final class RedisAgent: Service, Sendable {
     /// True when a job planned with toolchain `version` can run here.
     public func canBuild(_ version: String) -> Bool { toolchains.contains(version) || downloads }
 
-    /// The streams of this agent's local toolchains, plus, when it may download, every
-    /// stream a hub has queued to; each new one gets the consumer group.
+    /// The streams of this agent's local toolchains (users' builds and the server's own),
+    /// plus, when it may download, every stream a hub has queued to; each new one gets the
+    /// consumer group.
     private func refreshStreams() async throws(RedisError) {
-        var wanted = toolchains.map { schema.jobs(goVersion: $0) }
+        var wanted = toolchains.flatMap { [schema.jobs(goVersion: $0), schema.backgroundJobs(goVersion: $0)] }
         if downloads {
             let known = try await client.send(["SMEMBERS", schema.streams]).array?.compactMap(\.string) ?? []
             wanted += known.filter { $0.hasPrefix(schema.jobs(goVersion: "")) && !wanted.contains($0) }.sorted()
@@ -223,25 +224,60 @@ public final class RedisAgent: Service, Sendable {
             }
         }
         if !taken.isEmpty {
-            logger.notice("reclaimed jobs of an unresponsive agent", metadata: ["entries": "\(taken.map(\.0))"])
+            logger.notice("reclaimed jobs whose lease ran out (an agent stopped responding) or that an agent handed back", metadata: ["entries": "\(taken.map(\.1))"])
         }
         guard taken.count < count else { return taken }
-        var read: [any RedisArgument] = ["XREADGROUP", "GROUP", RedisSchema.group, options.name, "COUNT", count - taken.count]
-        if taken.isEmpty { read += ["BLOCK", RedisSchema.milliseconds(options.pollInterval)] }
         guard !streams.isEmpty else {
             try? await Task.sleep(for: options.pollInterval)
             return taken
         }
+        // Users' builds first; the server's own (cache warming) only when none waits. Only
+        // when neither has a job waiting does the agent block, on all of them.
+        let users = streams.filter { !RedisSchema.isBackground(stream: $0) }, background = streams.filter(RedisSchema.isBackground(stream:))
+        for group in [users, background] where taken.count < count && !group.isEmpty {
+            taken += try await read(group, count: count - taken.count, block: nil)
+        }
+        if taken.isEmpty {
+            taken = try await read(streams, count: count, block: options.pollInterval)
+        }
+        return taken
+    }
+
+    /// New entries of `streams`, at most `count`: users' before the server's own, oldest
+    /// first. XREADGROUP gives up to COUNT entries of each stream, so it can deliver more
+    /// than there are free slots; the surplus is handed back at once (its idle time set past
+    /// the lease, so the next agent to look for work, this one included, reclaims it).
+    private func read(_ streams: [String], count: Int, block: Duration?) async throws(RedisError) -> [(stream: String, entry: String, fields: [String: String])] {
+        var read: [any RedisArgument] = ["XREADGROUP", "GROUP", RedisSchema.group, options.name, "COUNT", count]
+        if let block { read += ["BLOCK", RedisSchema.milliseconds(block)] }
         read += ["STREAMS"] + streams.map { $0 as any RedisArgument } + streams.map { _ in ">" as any RedisArgument }
-        let reply = try await fetcher.send(read, timeout: options.pollInterval + .seconds(5))
+        let reply = try await fetcher.send(read, timeout: (block ?? .zero) + .seconds(5))
+        var entries: [(stream: String, entry: String, fields: [String: String])] = []
         for streamReply in reply.array ?? [] {
             guard let pair = streamReply.array, pair.count == 2, let stream = pair[0].string else { continue }
             for item in pair[1].array ?? [] {
                 guard let entry = item.array, entry.count == 2, let id = entry[0].string else { continue }
-                taken.append((stream, id, entry[1].fields))
+                entries.append((stream, id, entry[1].fields))
             }
         }
-        return taken
+        guard entries.count > 1 else { return entries }
+        entries.sort { a, b in
+            let (ab, bb) = (RedisSchema.isBackground(stream: a.stream), RedisSchema.isBackground(stream: b.stream))
+            return ab != bb ? !ab : Self.entryTime(a.entry) < Self.entryTime(b.entry)
+        }
+        if entries.count > count {
+            let idle = RedisSchema.milliseconds(options.lease) * 100
+            let surplus = entries[count...].map { ["XCLAIM", $0.stream, RedisSchema.group, options.name, 0, $0.entry, "IDLE", idle, "JUSTID"] as [any RedisArgument] }
+            _ = try? await client.pipeline(Array(surplus))  // unreachable Redis: reclaimed when the lease runs out
+            entries.removeLast(entries.count - count)
+        }
+        return entries
+    }
+
+    /// A stream entry id's order: `<ms>-<sequence>`.
+    static func entryTime(_ id: String) -> (Int64, Int64) {
+        let parts = id.split(separator: "-")
+        return (parts.first.flatMap { Int64($0) } ?? 0, parts.count > 1 ? Int64(parts[1]) ?? 0 : 0)
     }
 
     private func createGroup(_ stream: String) async throws(RedisError) {

@@ -66,12 +66,14 @@ public actor RedisBuildService: BuildService, Service {
         let hit = try await store.lookup(key)
         let id = BuildID.random()
         let now = Date()
-        let job = BuildJob(id: id, build: build, enqueuedAt: now)
+        // No client: the server's own work (cache warming), queued where agents take it
+        // only when no user's build waits.
+        let job = BuildJob(id: id, build: build, enqueuedAt: now, background: requester == nil)
         // The submit script writes the first line as the `queued` step, the others as `resolve`.
         let lines = job.queuedEvents.map(\.text)
         let arguments: [any RedisArgument] = [
             schema.prefix, key.hex, id, requestedID?.rawValue ?? "", try Self.json(build), Self.milliseconds(now),
-            schema.jobs(goVersion: build.settings.goVersion), RedisSchema.milliseconds(schema.markerTTL),
+            schema.jobs(for: job), RedisSchema.milliseconds(schema.markerTTL),
             hit?.digest ?? "", hit.map { String($0.size) } ?? "", try Self.json(job), schema.recentLimit,
             RedisSchema.seconds(schema.recordTTL), RedisSchema.seconds(schema.logTTL),
             limits.maxQueued, requester ?? "", limits.clientBuildRate.count, RedisSchema.milliseconds(limits.clientBuildRate.period),

@@ -7,7 +7,8 @@ import BuildCore
 /// | Key | Type | Holds |
 /// | --- | --- | --- |
 /// | `jobs:<go version>` | stream, group `agents` | one entry per queued build of that toolchain: `build` (id), `job` (JSON ``BuildJob``); acknowledged and deleted when the build's result is recorded |
-/// | `streams` | set | every `jobs:<go version>` stream a hub has queued to: agents that may download toolchains read them all |
+/// | `jobs:<go version>:background` | stream, group `agents` | the same for the server's own builds (cache warming): agents take them only when no user's build waits |
+/// | `streams` | set | every `jobs:…` stream a hub has queued to: agents that may download toolchains read them all |
 /// | `build:<id>` | hash | the build's record: `key`, `build` (JSON), `state`, `worker`, `attempts`, `created`/`started`/`finished` (ms), `error` (JSON), `digest`, `size`, `origin` (hub holding the artifact), `lines`, `entry` |
 /// | `log:<id>` | stream | one entry per log line (`seq`, `event` JSON), then `end` = final state |
 /// | `inflight:<cache key>` | string, with expiry | the id of the live build for that key (coalescing across hubs) |
@@ -50,6 +51,14 @@ public struct RedisSchema: Sendable, Equatable {
     }
 
     public func jobs(goVersion: String) -> String { prefix + "jobs:" + goVersion }
+    /// The stream of the server's own builds of that toolchain (``BuildJob/background``).
+    public func backgroundJobs(goVersion: String) -> String { jobs(goVersion: goVersion) + RedisSchema.backgroundSuffix }
+    public func jobs(for job: BuildJob) -> String {
+        job.background ? backgroundJobs(goVersion: job.build.settings.goVersion) : jobs(goVersion: job.build.settings.goVersion)
+    }
+    static let backgroundSuffix = ":background"
+    /// True for a `jobs:<go version>:background` stream.
+    public static func isBackground(stream: String) -> Bool { stream.hasSuffix(backgroundSuffix) }
     public func build(_ id: BuildID) -> String { prefix + "build:" + id.rawValue }
     public func log(_ id: BuildID) -> String { logPrefix + id.rawValue }
     /// What every log stream's key starts with.

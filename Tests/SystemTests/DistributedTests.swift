@@ -93,6 +93,43 @@ import Testing
         await standalone.stop()
     }
 
+    /// Cache warming in hub mode: the server's own builds (no client) wait in a stream of
+    /// their own, which agents read only when no user's build waits. Queued first, the warm
+    /// build still starts after the two users' builds queued after it.
+    @Test func usersBuildsStartBeforeTheServersOwnWarmBuilds() async throws {
+        let redis = try RedisServer()
+        defer { redis.stop() }
+        let hub = try await Cluster.hub(redis: redis)
+        let warm = try ResolvedBuild(
+            platform: Platform(os: "linux", arch: "amd64", arm: nil), caddyVersion: try #require(SemanticVersion("v2.8.0")), plugins: [],
+            settings: BuildSettings(goVersion: Fixture.goVersion))
+        let background = try await hub.hub.builds.submit(warm, requestedID: nil, client: nil)
+        let users = [
+            try await submit(hub, os: "linux", arch: "amd64", arm: nil, packages: ["github.com/proxfixture/hello@v0.2.0"]),
+            try await submit(hub, os: "linux", arch: "arm64", arm: nil, packages: ["github.com/proxfixture/hello@v0.2.0"]),
+        ]
+        let client = RedisClient(configuration: .init(host: "127.0.0.1", port: redis.port), connections: 1, name: "test", logger: Logger(label: "test"))
+        #expect(try await client.send(["XLEN", "prox:jobs:\(Fixture.goVersion):background"]).int == 1)
+        #expect(try await client.send(["XLEN", "prox:jobs:\(Fixture.goVersion)"]).int == 2)
+
+        var c = try Cluster.agentConfiguration(redis: redis, hub: hub, name: "one-slot", slots: 1)
+        c.jobLease = .seconds(30)
+        try shareBuildCache(c.workDirectory)
+        let agent = try await LiveAgent.start(c)
+        let ids = users + [background.id.rawValue]
+        for id in ids {
+            let record = try await waitFinished(hub, id, timeout: .seconds(420))
+            #expect(record["state"] as? String == "succeeded", "build \(id): \(record)")
+        }
+        var started: [Int64] = []
+        for id in ids { started.append(try #require(try await client.send(["HGET", "prox:build:\(id)", "started"]).int)) }
+        #expect(started[0] <= started[1] && started[1] <= started[2], "users' builds in queue order, then the warm one: \(started)")
+        #expect(agent.agent.worker.completedJobs == 3)
+        await client.close()
+        await agent.stop()
+        await hub.stop()
+    }
+
     @Test func theHubRebuildsWhatAnAgentPushedAndFindsTheSameBytes() async throws {
         // --verify-rebuilds in hub mode: the hub, another host than the agent, rebuilds with
         // its own go command in a new directory with empty Go caches.
