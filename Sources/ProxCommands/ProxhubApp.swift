@@ -92,6 +92,7 @@ public struct ProxhubApp: Sendable {
         let toolchains: ToolchainStatus
         let requestLimiter: any RequestRateLimiter
         let compatibility: any CompatibilityStore
+        let downloads: any DownloadCounter
         var services: [any Service] = []
         if configuration.hub {
             settings = await hubSettings(configuration, runner: runner, logger: logger)
@@ -121,6 +122,9 @@ public struct ProxhubApp: Sendable {
             logs = relay
             requestLimiter = RedisRateLimiter(client: redis, schema: schema, rate: configuration.clientRequestRate, logger: logger)
             compatibility = RedisCompatibilityStore(client: redis, schema: schema, logger: logger)  // agents record, every hub reads
+            // Every hub counts into Redis: the same order on every hub, warming from all downloads.
+            downloads = RedisDownloadCounter(
+                client: redis, schema: schema, retention: max(configuration.warmWindow, .seconds(31 * 86_400)), logger: logger)
             services = [relay, service]
             if configuration.pushToken?.isEmpty ?? true {
                 logger.warning("hub mode without --push-token: agents cannot deliver artifacts, so no build can finish")
@@ -138,12 +142,13 @@ public struct ProxhubApp: Sendable {
             )
             logs = memoryLogs
             requestLimiter = MemoryRateLimiter(rate: configuration.clientRequestRate)
+            downloads = cache.downloads
         }
         let resolver = VersionResolver(proxy: proxy, ttl: configuration.resolveTTL, toolchains: toolchains.source)
         var warmer: CacheWarmer?
         if configuration.warmTop > 0 {
             let made = CacheWarmer(
-                builds: builds, resolver: resolver, settings: settings, downloads: cache.downloads, documents: cache.documents,
+                builds: builds, resolver: resolver, settings: settings, downloads: downloads, documents: cache.documents,
                 top: configuration.warmTop, window: configuration.warmWindow, logger: logger)
             services.append(CacheWarmingService(warmer: made, interval: configuration.warmInterval))
             warmer = made
@@ -153,7 +158,7 @@ public struct ProxhubApp: Sendable {
             endpoint: configuration.packageEndpoint, documents: cache.documents, refreshInterval: configuration.catalogRefresh, logger: logger,
             fetch: catalogFile.fetchRequired)
         let api = ProxAPI(
-            builds: builds, resolver: resolver, settings: settings, catalog: catalog, store: store, downloads: cache.downloads, logs: logs, toolchains: toolchains,
+            builds: builds, resolver: resolver, settings: settings, catalog: catalog, store: store, downloads: downloads, logs: logs, toolchains: toolchains,
             options: .init(
                 policy: .init(allowReplacements: configuration.allowReplacements), allowUnlisted: configuration.allowUnlisted,
                 verifyOnRead: configuration.verifyOnRead, heartbeat: configuration.sseHeartbeat,

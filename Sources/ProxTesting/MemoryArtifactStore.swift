@@ -61,11 +61,18 @@ public actor MemoryArtifactStore: ArtifactStore, DocumentStore, DownloadCounter,
 
     public func recordDownload(packages: [String], platform: Platform) async {
         for path in packages { downloads[path, default: 0] += 1 }
-        sets[SetKey(packages: packages.sorted(), platform: platform), default: 0] += 1
+        let day = Int(Date().timeIntervalSince1970 / 86_400)
+        sets[SetKey(packages: packages.sorted(), platform: platform, day: day), default: 0] += 1
     }
 
+    /// Summed over the UTC days from `since`'s, as the SQLite and Redis counters do.
     public func popularSets(since: Date, limit: Int) async -> [PopularSet] {
-        sets.map { PopularSet(packages: $0.key.packages, platform: $0.key.platform, downloads: $0.value) }
+        let first = Int(since.timeIntervalSince1970 / 86_400)
+        var totals: [PopularSet: Int] = [:]
+        for (key, count) in sets where key.day >= first {
+            totals[PopularSet(packages: key.packages, platform: key.platform, downloads: 0), default: 0] += count
+        }
+        return totals.map { PopularSet(packages: $0.key.packages, platform: $0.key.platform, downloads: $0.value) }
             .sorted { ($0.downloads, $1.packages.joined()) > ($1.downloads, $0.packages.joined()) }
             .prefix(limit).map { $0 }
     }
@@ -73,6 +80,7 @@ public actor MemoryArtifactStore: ArtifactStore, DocumentStore, DownloadCounter,
     private struct SetKey: Hashable {
         let packages: [String]
         let platform: Platform
+        let day: Int
     }
     private var sets: [SetKey: Int] = [:]
 

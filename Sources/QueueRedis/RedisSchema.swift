@@ -22,6 +22,7 @@ import BuildCore
 /// | `agents` | hash | agent name → JSON ``AgentAdvertisement`` (slots, running, toolchains, downloads, last seen) |
 /// | `wake:<relay>` | stream | wakes a hub's log relay when its set of watched logs changes |
 /// | `compat:<package path>`, `compat-last` | hashes | what finished builds taught about plugin versions (``RedisCompatibilityStore``) |
+/// | `downloads`, `download-sets:<day>` | hash, sorted sets | downloads per package path and per package set, platform and day (``RedisDownloadCounter``) |
 public struct RedisSchema: Sendable, Equatable {
     public var prefix: String
     /// How long a finished build's record is kept (`/api/builds/{id}`).

@@ -3,6 +3,7 @@ import BuildCore
 import CacheStore
 import Crypto
 import Foundation
+import HTTPFront
 import Logging
 import NIOHTTP1
 import Provenance
@@ -309,6 +310,15 @@ import Testing
         #expect(await first.buildsStarted + second.buildsStarted == 1)
         #expect(agent.agent.worker.completedJobs == 1)
         #expect(try await second.hub.cache.entries().count == 1, "the second hub fetched the artifact from the first")
+        // Downloads are counted in Redis: both hubs list the same local count, and either
+        // hub's cache warming sees the set downloaded through both.
+        for hub in [first, second] {
+            let packages = try #require(try await hub.get("/api/packages").json()["result"] as? [[String: Any]])
+            let majortwo = try #require(packages.first { $0["path"] as? String == "github.com/proxfixture/majortwo/v2" })
+            #expect(majortwo["local_downloads"] as? Int == 2, "\(majortwo)")
+        }
+        let sets = await first.hub.api.downloads.popularSets(since: Date().addingTimeInterval(-86_400), limit: 5)
+        #expect(sets == [PopularSet(packages: ["github.com/proxfixture/majortwo/v2"], platform: try Platform(os: "linux", arch: "s390x"), downloads: 2)])
         await agent.stop()
         await first.stop()
         await second.stop()
