@@ -427,8 +427,15 @@ import Testing
         #expect(miss.status == 503)
         #expect(((try miss.json()["error"] as? [String: Any])?["message"] as? String ?? "").contains("build queue is unreachable"))
 
+        // Back: each Redis connection reconnects once its backoff (at most 5 s) has passed,
+        // and the build that was refused runs.
         try redis.start()
-        let again = try await hub.get("/api/download?os=linux&arch=mips64le&p=github.com/proxfixture/hello@v0.1.0&version=v2.8.0")
+        let back = ContinuousClock.now
+        var again = try await hub.get("/api/download?os=linux&arch=mips64le&p=github.com/proxfixture/hello@v0.1.0&version=v2.8.0")
+        while again.status == 503, ContinuousClock.now - back < .seconds(15) {
+            try await Task.sleep(for: .milliseconds(250))
+            again = try await hub.get("/api/download?os=linux&arch=mips64le&p=github.com/proxfixture/hello@v0.1.0&version=v2.8.0")
+        }
         #expect(again.status == 200, "\(again.text)")
         await agent.stop()
         await hub.stop()
