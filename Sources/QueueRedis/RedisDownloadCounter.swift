@@ -13,7 +13,7 @@ import Logging
 ///
 /// A day's set expires `retention` after the day ends; the warm window reads only days
 /// inside it. Counting is best effort, as in SQLite: a download never fails because
-/// Redis did not take its count (a warning is logged).
+/// Redis did not take its count (logged at debug level; the connection warns of the outage).
 public struct RedisDownloadCounter: DownloadCounter {
     public let client: RedisClient
     public let schema: RedisSchema
@@ -61,7 +61,9 @@ public struct RedisDownloadCounter: DownloadCounter {
         do {
             _ = try await client.pipeline(commands)
         } catch {
-            logger.warning("cannot record downloads in Redis", metadata: ["error": "\(error.message)"])
+            // Debug, as the request rate's count: during an outage the connection warns, once,
+            // and a line per download served from disk would bury it.
+            logger.debug("download not counted: Redis is not reachable", metadata: ["error": "\(error.message)"])
         }
     }
 
