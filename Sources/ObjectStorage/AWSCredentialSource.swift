@@ -173,6 +173,9 @@ func isClearTextAllowed(_ url: URL, linkLocal: [String]) -> Bool {
     return ["localhost", "::1"].contains(bare) || bare.hasPrefix("127.") || linkLocal.contains(bare)
 }
 
+/// What IAM allows in role and session names: letters, digits and `+=,.@_-`.
+let iamNameCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+=,.@_-".utf8)
+
 /// Sends `request`: the answer's status and body (at most `limit` bytes).
 func fetchResponse(_ request: HTTPClientRequest, client: HTTPClient, timeout: TimeAmount, limit: Int = 64 << 10, what: String) async throws(ProxError) -> (status: UInt, body: String) {
     do {
@@ -307,10 +310,9 @@ public struct InstanceMetadataCredentials: TemporaryCredentialSource {
             throw ProxError(.unauthorized, "\(description): this instance has no IAM role (attach an instance profile, or set other credentials)")
         }
         guard status == 200 else { throw ProxError(.unauthorized, "\(description) answered \(status): \(roles.prefix(300))") }
-        // IAM role names: letters, digits and +=,.@_- (so the name is safe in the path).
-        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+=,.@_-".utf8)
+        // An IAM role name (so the name is safe in the path).
         guard let role = roles.split(whereSeparator: \.isNewline).first.map(String.init), (1...128).contains(role.utf8.count),
-            role.utf8.allSatisfy(allowed.contains)
+            role.utf8.allSatisfy(iamNameCharacters.contains)
         else {
             throw ProxError(.unauthorized, "\(description) named no IAM role: \(roles.prefix(100).debugDescription)")
         }
@@ -337,8 +339,7 @@ public struct WebIdentityCredentials: TemporaryCredentialSource {
             throw ProxError.invalid("AWS_ROLE_ARN must be a role's ARN such as arn:aws:iam::123456789012:role/prox, not \(roleARN)")
         }
         let name = sessionName ?? "proxhub-\(Int(Date().timeIntervalSince1970))"
-        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+=,.@_-".utf8)
-        guard (2...64).contains(name.utf8.count), name.utf8.allSatisfy(allowed.contains) else {
+        guard (2...64).contains(name.utf8.count), name.utf8.allSatisfy(iamNameCharacters.contains) else {
             throw ProxError.invalid("AWS_ROLE_SESSION_NAME must be 2 to 64 of letters, digits and +=,.@_-, not \(name)")
         }
         let sts: String
